@@ -1,0 +1,1 @@
+"""Cognito custom-auth triggers: password (SRP) first, then a CAPTCHA."""

@@ -1,0 +1,1 @@
+"""Infrastructure: the reusable CaptchaAuth construct and the stack that deploys it."""

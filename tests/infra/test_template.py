@@ -1,0 +1,257 @@
+"""Fine-grained assertions on the synthesized template: one security-relevant invariant each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from captcha_auth.common import MAX_CAPTCHA_ATTEMPTS
+from stacks.captcha_auth import DEFAULT_MAX_CAPTCHA_ATTEMPTS
+from tests.conftest import synth
+
+TRIGGER_KEYS = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse", "PostAuthentication")
+
+
+def resources(template_json: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template_json["Resources"].items() if v["Type"] == resource_type}
+
+
+def only(template_json: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = list(resources(template_json, resource_type).values())
+    assert len(found) == 1, f"expected one {resource_type}, found {len(found)}"
+    return found[0]
+
+
+def pool_logical_id(template_json: dict[str, Any]) -> str:
+    (logical_id,) = resources(template_json, "AWS::Cognito::UserPool")
+    return logical_id
+
+
+# --- App client ---------------------------------------------------------------------------
+
+
+def test_client_allows_only_custom_auth_and_refresh(template_json: dict[str, Any]) -> None:
+    client = only(template_json, "AWS::Cognito::UserPoolClient")["Properties"]
+    assert client["ExplicitAuthFlows"] == ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+def test_client_has_no_secret(template) -> None:
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"GenerateSecret": False})
+
+
+def test_oauth_is_off_and_there_is_no_hosted_ui(template, template_json: dict[str, Any]) -> None:
+    client = only(template_json, "AWS::Cognito::UserPoolClient")["Properties"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is False
+    for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"):
+        assert key not in client
+    template.resource_count_is("AWS::Cognito::UserPoolDomain", 0)
+
+
+def test_user_existence_errors_are_prevented(template) -> None:
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"PreventUserExistenceErrors": "ENABLED"})
+
+
+def test_auth_session_validity_is_three_minutes(template) -> None:
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {"AuthSessionValidity": 3})
+
+
+def test_token_revocation_and_explicit_validities(template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        {
+            "EnableTokenRevocation": True,
+            "AccessTokenValidity": 60,
+            "IdTokenValidity": 60,
+            "RefreshTokenValidity": 30 * 24 * 60,
+            "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "minutes"},
+        },
+    )
+
+
+# --- User pool ----------------------------------------------------------------------------
+
+
+def test_password_policy_sets_every_requirement(template_json: dict[str, Any]) -> None:
+    policy = only(template_json, "AWS::Cognito::UserPool")["Properties"]["Policies"]["PasswordPolicy"]
+    assert policy == {
+        "MinimumLength": 12,
+        "RequireLowercase": True,
+        "RequireUppercase": True,
+        "RequireNumbers": True,
+        "RequireSymbols": True,
+        "TemporaryPasswordValidityDays": 3,
+    }
+
+
+def test_sign_in_with_email_and_no_self_sign_up(template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "UsernameAttributes": ["email"],
+            "UsernameConfiguration": {"CaseSensitive": False},
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+        },
+    )
+
+
+def test_account_recovery_is_email_only(template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]}},
+    )
+
+
+def test_essentials_plan_without_threat_protection_by_default(template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"UserPoolTier": "ESSENTIALS", "UserPoolAddOns": Match.absent()},
+    )
+
+
+def test_threat_protection_context_enables_plus_for_standard_and_custom_auth() -> None:
+    synth(threatProtection="true").has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "UserPoolTier": "PLUS",
+            "UserPoolAddOns": {
+                "AdvancedSecurityMode": "ENFORCED",
+                "AdvancedSecurityAdditionalFlows": {"CustomAuthMode": "ENFORCED"},
+            },
+        },
+    )
+
+
+def test_lambda_config_names_exactly_the_four_triggers(template_json: dict[str, Any]) -> None:
+    config = only(template_json, "AWS::Cognito::UserPool")["Properties"]["LambdaConfig"]
+    assert sorted(config) == sorted(TRIGGER_KEYS)
+    functions = resources(template_json, "AWS::Lambda::Function")
+    referenced = {value["Fn::GetAtt"][0] for value in config.values()}
+    assert referenced == set(functions)
+    # each trigger points at the handler of its own name
+    handlers = {key: functions[value["Fn::GetAtt"][0]]["Properties"]["Handler"] for key, value in config.items()}
+    assert handlers == {
+        "DefineAuthChallenge": "captcha_auth.define_auth_challenge.lambda_handler",
+        "CreateAuthChallenge": "captcha_auth.create_auth_challenge.lambda_handler",
+        "VerifyAuthChallengeResponse": "captcha_auth.verify_auth_challenge.lambda_handler",
+        "PostAuthentication": "captcha_auth.post_authentication.lambda_handler",
+    }
+
+
+def test_invoke_permissions_are_scoped_to_the_pool(template_json: dict[str, Any]) -> None:
+    permissions = list(resources(template_json, "AWS::Lambda::Permission").values())
+    assert len(permissions) == 4
+    pool = pool_logical_id(template_json)
+    targets = set()
+    for permission in permissions:
+        props = permission["Properties"]
+        assert props["Principal"] == "cognito-idp.amazonaws.com"
+        assert props["Action"] == "lambda:InvokeFunction"
+        assert props["SourceArn"] == {"Fn::GetAtt": [pool, "Arn"]}
+        targets.add(props["FunctionName"]["Fn::GetAtt"][0])
+    assert targets == set(resources(template_json, "AWS::Lambda::Function"))
+
+
+# --- Functions ----------------------------------------------------------------------------
+
+
+def test_every_function_runtime_architecture_and_timeout(template_json: dict[str, Any]) -> None:
+    functions = resources(template_json, "AWS::Lambda::Function").values()
+    assert len(functions) == 4
+    for function in functions:
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.14"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Timeout"] <= 5  # Cognito's trigger limit
+        assert "FunctionName" not in props  # no physical names
+
+
+def test_every_function_logs_json_to_its_own_retained_log_group(template_json: dict[str, Any]) -> None:
+    log_groups = resources(template_json, "AWS::Logs::LogGroup")
+    used = set()
+    for function in resources(template_json, "AWS::Lambda::Function").values():
+        logging = function["Properties"]["LoggingConfig"]
+        assert logging["LogFormat"] == "JSON"
+        assert logging["ApplicationLogLevel"] == "INFO"
+        group_id = logging["LogGroup"]["Ref"]
+        assert log_groups[group_id]["Properties"]["RetentionInDays"] == 90
+        assert "LogGroupName" not in log_groups[group_id]["Properties"]
+        used.add(group_id)
+    assert used == set(log_groups) and len(used) == 4
+
+
+def test_no_function_logs_its_event(template_json: dict[str, Any]) -> None:
+    for function in resources(template_json, "AWS::Lambda::Function").values():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+
+
+def test_attempt_limit_reaches_the_handlers_and_matches_the_runtime_default(template_json: dict[str, Any]) -> None:
+    assert DEFAULT_MAX_CAPTCHA_ATTEMPTS == MAX_CAPTCHA_ATTEMPTS
+    for function in resources(template_json, "AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["MAX_CAPTCHA_ATTEMPTS"] == "3"
+
+
+def test_memory_sizes(template_json: dict[str, Any]) -> None:
+    sizes = {
+        f["Properties"]["Handler"].split(".")[1]: f["Properties"]["MemorySize"]
+        for f in resources(template_json, "AWS::Lambda::Function").values()
+    }
+    assert sizes == {
+        "define_auth_challenge": 512,
+        "create_auth_challenge": 1024,
+        "verify_auth_challenge": 512,
+        "post_authentication": 512,
+    }
+
+
+# --- IAM ----------------------------------------------------------------------------------
+
+
+def _statements(template_json: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in resources(template_json, "AWS::IAM::Policy").values():
+        statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def test_no_iam_statement_has_a_wildcard_action(template_json: dict[str, Any]) -> None:
+    statements = _statements(template_json)
+    assert statements
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), actions
+
+
+def test_roles_only_write_their_own_log_group(template_json: dict[str, Any]) -> None:
+    log_groups = set(resources(template_json, "AWS::Logs::LogGroup"))
+    for statement in _statements(template_json):
+        assert statement["Effect"] == "Allow"
+        assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        assert statement["Resource"]["Fn::GetAtt"][0] in log_groups
+    for role in resources(template_json, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+# --- Outputs and removal policy ------------------------------------------------------------
+
+
+def test_outputs(template_json: dict[str, Any]) -> None:
+    outputs = template_json["Outputs"]
+    assert outputs["UserPoolId"]["Value"] == {"Ref": pool_logical_id(template_json)}
+    (client_id,) = resources(template_json, "AWS::Cognito::UserPoolClient")
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
+    assert outputs["Region"]["Value"] == {"Ref": "AWS::Region"}
+
+
+@pytest.mark.parametrize(
+    ("context", "policy", "deletion_protection"),
+    [({}, "Retain", "ACTIVE"), ({"sandbox": "true"}, "Delete", "INACTIVE")],
+    ids=["default-retain", "sandbox-destroy"],
+)
+def test_removal_policy_per_context(template, context, policy, deletion_protection) -> None:
+    chosen = synth(**context) if context else template
+    chosen.has_resource("AWS::Cognito::UserPool", {"DeletionPolicy": policy, "UpdateReplacePolicy": policy})
+    chosen.has_resource_properties("AWS::Cognito::UserPool", {"DeletionProtection": deletion_protection})
+    chosen.all_resources("AWS::Logs::LogGroup", {"DeletionPolicy": policy})
