@@ -30,9 +30,7 @@ def build_app(app: cdk.App) -> CaptchaSignInStack:
         sandbox=_flag(app, "sandbox"),
         threat_protection=threat_protection,
         self_sign_up_enabled=_flag(app, "selfSignUp"),
-        env=cdk.Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="Cognito sign-in: password (SRP) first, then a CAPTCHA (custom auth triggers)",
     )
     apply_nag(app, stack, threat_protection=threat_protection)

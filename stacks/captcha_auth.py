@@ -87,7 +87,10 @@ class CaptchaAuth(Construct):
             )
 
         self.define_auth_challenge = trigger(
-            "DefineAuthChallenge", "define_auth_challenge", light_memory_mb, "Password first, then CAPTCHA; deny by default"
+            "DefineAuthChallenge",
+            "define_auth_challenge",
+            light_memory_mb,
+            "Password first, then CAPTCHA; deny by default",
         )
         self.create_auth_challenge = trigger(
             "CreateAuthChallenge", "create_auth_challenge", create_memory_mb, "Renders a CAPTCHA (image or audio)"

@@ -46,3 +46,36 @@ def template_json(template: Any) -> dict[str, Any]:
 def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of a documented trigger event (tests/events/NAME.json)."""
     return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+class FakeLambdaContext:
+    """The few LambdaContext fields Powertools may read."""
+
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+@pytest.fixture
+def captured_logs() -> Any:
+    """Every line the triggers' Powertools logger writes during the test, as the JSON text
+    CloudWatch would store (same formatter)."""
+    import io
+    import logging
+
+    from captcha_auth.common import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    try:
+        yield stream.getvalue
+    finally:
+        logger.removeHandler(handler)

@@ -21,7 +21,7 @@ from captcha_auth.common import CAPTCHA_CHALLENGE, logger, max_captcha_attempts
 MAX_ATTEMPTS = max_captcha_attempts()
 
 SRP_A = "SRP_A"
-PASSWORD_VERIFIER = "PASSWORD_VERIFIER"
+PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105 (a challenge name, not a password)
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
 
 
@@ -95,7 +95,10 @@ def decide(session: Any, *, user_not_found: Any, max_attempts: int = MAX_ATTEMPT
 
 
 def _apply(event: dict, decision: Decision) -> dict:
-    response = {"issueTokens": decision.issue_tokens, "failAuthentication": decision.fail_authentication}
+    response: dict[str, Any] = {
+        "issueTokens": decision.issue_tokens,
+        "failAuthentication": decision.fail_authentication,
+    }
     if decision.challenge_name is not None:
         response["challengeName"] = decision.challenge_name
     event["response"] = response
@@ -115,7 +118,10 @@ def lambda_handler(event: DefineAuthChallengeTriggerEvent, context: LambdaContex
         decision = deny("internal_error")
     logger.info(
         "define_decision",
-        extra={"decision": "tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
-               "next_challenge": decision.challenge_name, "reason": decision.reason},
+        extra={
+            "decision": "tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
+            "next_challenge": decision.challenge_name,
+            "reason": decision.reason,
+        },
     )
     return _apply(event.raw_event, decision)

@@ -23,11 +23,15 @@ AUDITED_METADATA_KEYS = ("appVersion", "captchaFormat", "platform")
 MAX_AUDITED_VALUE_CHARS = 64
 
 
-def audit_record(event: dict) -> dict[str, Any]:
-    request = event.get("request") if isinstance(event.get("request"), dict) else {}
-    attributes = request.get("userAttributes") if isinstance(request.get("userAttributes"), dict) else {}
-    caller = event.get("callerContext") if isinstance(event.get("callerContext"), dict) else {}
-    metadata = request.get("clientMetadata") if isinstance(request.get("clientMetadata"), dict) else {}
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def audit_record(event: dict[str, Any]) -> dict[str, Any]:
+    request = _mapping(event.get("request"))
+    attributes = _mapping(request.get("userAttributes"))
+    caller = _mapping(event.get("callerContext"))
+    metadata = _mapping(request.get("clientMetadata"))
 
     audited = {
         key: metadata[key][:MAX_AUDITED_VALUE_CHARS]

@@ -1,0 +1,52 @@
+# One target per habit. `make help` lists them.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# app.py runs under the project's venv when the CDK CLI calls `python3 app.py`.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
+CDK := npx --no-install cdk
+# Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
+CDK_ARGS ?=
+
+.PHONY: help install test lint format synth deploy destroy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed node_modules/.installed ## Python venv and the pinned CDK CLI
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt lambdas/requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: install ## Every test: handlers, template, gates
+	$(PY) -m pytest
+
+lint: install ## ruff and mypy
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: install ## Apply ruff's formatting and fixes
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+synth: install ## Synthesize (and bundle) the stack into cdk.out
+	$(CDK) synth --no-notices $(CDK_ARGS)
+
+deploy: install ## Deploy to the AWS account and region of your credentials
+	$(CDK) deploy --no-notices --require-approval broadening $(CDK_ARGS)
+
+destroy: install ## Delete the stack (the pool stays unless deployed with sandbox=true)
+	$(CDK) destroy --no-notices $(CDK_ARGS)
+
+clean: ## Remove build output
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""Verify auth challenge response: normalised constant-time compare; anything odd is false."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from captcha_auth import verify_auth_challenge
+from captcha_auth.verify_auth_challenge import MAX_ANSWER_CHARS, lambda_handler
+from tests.conftest import load_event
+
+ANSWER = "K7PX3M"
+
+
+def run(lambda_context: Any, answer: Any = ANSWER, **request: Any) -> bool:
+    event = load_event("verify_auth_challenge")
+    event["request"]["challengeAnswer"] = answer
+    event["request"].update(request)
+    return lambda_handler(event, lambda_context)["response"]["answerCorrect"]
+
+
+def test_fixture_as_documented_is_correct(lambda_context) -> None:
+    assert lambda_handler(load_event("verify_auth_challenge"), lambda_context)["response"] == {"answerCorrect": True}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["K7PX3M", "k7px3m", "  K7PX3M\n", "K7P X3M", "Ｋ７ＰＸ３Ｍ", "k7Px3M\t"],
+    ids=["exact", "lower-case", "surrounding-space", "inner-space", "full-width", "mixed-case-tab"],
+)
+def test_what_a_person_types_is_accepted(lambda_context, answer: str) -> None:
+    assert run(lambda_context, answer) is True
+
+
+BAD_ANSWERS = {
+    "wrong": "K7PX3N",
+    "prefix": "K7PX3",
+    "longer": "K7PX3MM",
+    "empty": "",
+    "only-space": "   ",
+    "one-megabyte": "K7PX3M" * 174_763,
+    "just-over-cap": "K7PX3M" + " " * (MAX_ANSWER_CHARS - 5),
+    "cyrillic-look-alike": "К7РХ3М",
+    "zero-width-joiner": "K7PX\u200d3M",
+    "lone-surrogate": "K7PX3\ud800",
+    "nul-byte": "K7PX3M\x00",
+    "rtl-override": "\u202eM3XP7K",
+    "none": None,
+    "number": 7,
+    "list": ["K7PX3M"],
+    "object": {"answer": "K7PX3M"},
+    "bool-true": True,
+}
+
+
+@pytest.mark.parametrize("answer", BAD_ANSWERS.values(), ids=BAD_ANSWERS.keys())
+def test_bad_answer_is_false(lambda_context, answer: Any) -> None:
+    assert run(lambda_context, answer) is False
+
+
+@pytest.mark.parametrize(
+    "private",
+    [None, {}, {"answer": ""}, {"answer": None}, {"answer": 123}, "K7PX3M", {"Answer": "K7PX3M"}],
+    ids=["none", "empty", "empty-answer", "null-answer", "int-answer", "string", "wrong-key"],
+)
+def test_missing_or_malformed_private_parameters_are_false(lambda_context, private: Any) -> None:
+    assert run(lambda_context, privateChallengeParameters=private) is False
+
+
+def test_empty_answer_never_matches_empty_expected(lambda_context) -> None:
+    assert run(lambda_context, "", privateChallengeParameters={"answer": ""}) is False
+
+
+def test_unknown_user_is_never_correct(lambda_context) -> None:
+    assert run(lambda_context, ANSWER, userNotFound=True) is False
+
+
+def test_client_metadata_cannot_force_success(lambda_context) -> None:
+    assert run(lambda_context, "nope", clientMetadata={"answerCorrect": "true", "skipCaptcha": "true"}) is False
+
+
+def test_request_missing_is_false(lambda_context) -> None:
+    event = load_event("verify_auth_challenge")
+    del event["request"]
+    assert lambda_handler(event, lambda_context)["response"] == {"answerCorrect": False}
+
+
+def test_an_internal_error_is_a_wrong_answer_not_an_exception(lambda_context, monkeypatch, captured_logs) -> None:
+    def explode(_: str) -> str:
+        raise RuntimeError("K7PX3M leaked?")
+
+    monkeypatch.setattr(verify_auth_challenge, "normalise", explode)
+    assert run(lambda_context) is False
+    logs = captured_logs()
+    assert "RuntimeError" in logs
+    assert ANSWER not in logs
+
+
+def test_compare_is_constant_time_on_bytes(monkeypatch, lambda_context) -> None:
+    calls: list[tuple[Any, Any]] = []
+    real = verify_auth_challenge.hmac.compare_digest
+
+    def spy(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(verify_auth_challenge.hmac, "compare_digest", spy)
+    assert run(lambda_context, "k7px3m") is True
+    assert calls == [(b"k7px3m", b"k7px3m")]
+
+
+def test_logs_never_hold_the_answer_or_the_attempt(lambda_context, captured_logs) -> None:
+    run(lambda_context, "wrongguess")
+    run(lambda_context, ANSWER)
+    logs = captured_logs()
+    assert '"answer_correct":true' in logs.replace(" ", "")
+    for secret in (ANSWER, ANSWER.lower(), "wrongguess", "privateChallengeParameters", "challengeAnswer"):
+        assert secret not in logs
