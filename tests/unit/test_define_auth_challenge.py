@@ -88,7 +88,11 @@ BAD_SESSIONS = {
     "password-again-after-captcha": [SRP_OK, PASSWORD_OK, CAPTCHA_BAD, PASSWORD_OK],
     "result-is-string-true": [SRP_OK, PASSWORD_OK, {**CAPTCHA_OK, "challengeResult": "true"}],
     "result-is-int-one": [SRP_OK, PASSWORD_OK, {**CAPTCHA_OK, "challengeResult": 1}],
-    "result-missing": [SRP_OK, PASSWORD_OK, {"challengeName": "CUSTOM_CHALLENGE", "challengeMetadata": CAPTCHA_CHALLENGE}],
+    "result-missing": [
+        SRP_OK,
+        PASSWORD_OK,
+        {"challengeName": "CUSTOM_CHALLENGE", "challengeMetadata": CAPTCHA_CHALLENGE},
+    ],
     "password-result-string": [SRP_OK, {**PASSWORD_OK, "challengeResult": "True"}],
     "name-not-a-string": [SRP_OK, PASSWORD_OK, {**CAPTCHA_OK, "challengeName": ["CUSTOM_CHALLENGE"]}],
     "metadata-not-a-string": [SRP_OK, PASSWORD_OK, {**CAPTCHA_OK, "challengeMetadata": {"x": 1}}],
