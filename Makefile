@@ -1,6 +1,8 @@
 # One target per habit. `make help` lists them.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The local AWS emulator lives in its own venv (see offline/requirements.txt).
+EMULATOR_VENV := .venv-ministack
 # app.py runs under the project's venv when the CDK CLI calls `python3 app.py`.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -15,12 +17,17 @@ CDK_ARGS ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed ## Python venv and the pinned CDK CLI
+install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed ## Python venvs and the pinned CDK CLI
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt lambdas/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(EMULATOR_VENV)/.installed: offline/requirements.txt
+	python3 -m venv $(EMULATOR_VENV)
+	$(EMULATOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r offline/requirements.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -6,6 +6,7 @@ platform and Python version instead, so `cdk synth` works anywhere pip does.
 
 from __future__ import annotations
 
+import platform
 import shutil
 import subprocess
 import sys
@@ -40,6 +41,18 @@ AWS_LAMBDA_TARGET = LambdaTarget(
 )
 
 
+def local_emulator_target() -> LambdaTarget:
+    """For the local emulator, which runs every handler on its own interpreter (this machine's
+    Python and CPU) whatever the template says. Only the wheels change: the runtime and
+    architecture in the template stay AWS's, so the deployed template is the one tested."""
+    return LambdaTarget(
+        runtime=AWS_LAMBDA_TARGET.runtime,
+        architecture=AWS_LAMBDA_TARGET.architecture,
+        pip_platform=f"manylinux_2_28_{platform.machine()}",
+        python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+    )
+
+
 @jsii.implements(ILocalBundling)
 class PipLocalBundling:
     """Installs lambdas/requirements.txt for the target platform, then copies the package."""
@@ -71,9 +84,13 @@ def trigger_code(target: LambdaTarget, package: str = "captcha_auth") -> lambda_
     """One asset shared by the four triggers (CDK uploads it once)."""
     return lambda_.Code.from_asset(
         str(LAMBDAS_DIR),
+        exclude=["**/__pycache__", "**/*.pyc"],
         bundling=BundlingOptions(
             # Never pulled: local bundling always succeeds or raises.
             image=DockerImage.from_registry("local-bundling-only"),
             local=PipLocalBundling(target, package),
+            # The local bundler is not part of the asset hash; naming the wheel platform here
+            # is, so bundles for different targets never share a hash (or a stale cdk.out).
+            environment={"BUNDLE_TARGET": f"{target.pip_platform}-cp{target.python_version}"},
         ),
     )

@@ -255,3 +255,33 @@ def test_removal_policy_per_context(template, context, policy, deletion_protecti
     chosen.has_resource("AWS::Cognito::UserPool", {"DeletionPolicy": policy, "UpdateReplacePolicy": policy})
     chosen.has_resource_properties("AWS::Cognito::UserPool", {"DeletionProtection": deletion_protection})
     chosen.all_resources("AWS::Logs::LogGroup", {"DeletionPolicy": policy})
+
+
+# --- The local-emulator target ---------------------------------------------------------------
+
+
+def test_local_target_changes_nothing_but_the_bundle(template_json: dict[str, Any]) -> None:
+    from tests.infra.test_gates import mask_assets
+
+    local = synth(target="local").to_json()
+    assert mask_assets(local) == mask_assets(template_json)
+    code = [r["Properties"]["Code"]["S3Key"] for r in resources(local, "AWS::Lambda::Function").values()]
+    aws_code = [r["Properties"]["Code"]["S3Key"] for r in resources(template_json, "AWS::Lambda::Function").values()]
+    assert set(code).isdisjoint(aws_code)  # different wheels, never the same asset
+
+
+def test_local_target_builds_wheels_for_this_interpreter() -> None:
+    import platform
+    import sys
+
+    from stacks.bundling import AWS_LAMBDA_TARGET, local_emulator_target
+
+    local = local_emulator_target()
+    assert local.python_version == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert local.pip_platform.endswith(platform.machine())
+    assert (AWS_LAMBDA_TARGET.pip_platform, AWS_LAMBDA_TARGET.python_version) == ("manylinux_2_28_aarch64", "3.14")
+
+
+def test_unknown_target_is_refused() -> None:
+    with pytest.raises(ValueError, match="target"):
+        synth(target="prod")

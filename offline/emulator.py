@@ -1,0 +1,182 @@
+"""Start and stop the local AWS emulator (ministack) and deploy the stack to it with the
+pinned CDK CLI. Used by `make demo` and the end-to-end tests.
+
+The emulator always binds 127.0.0.1 and is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MINISTACK_PYTHON = ROOT / ".venv-ministack" / "bin" / "python"
+CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    """One ministack process on a loopback port, with its state under `workdir`."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    # The program to run under ministack's interpreter; default: ministack itself.
+    launcher: list[str] = field(default_factory=lambda: ["-m", "ministack"])
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Emulator:
+        if not MINISTACK_PYTHON.exists():
+            raise RuntimeError("The emulator is not installed: run `make install`.")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **aws_environment(self.endpoint),
+            "BIND_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(self.port),
+            "IOT_MTLS_ENABLED": "0",
+            "SFTP_ENABLED": "0",
+            "STATE_DIR": str(self.workdir / "state"),
+            "TMPDIR": str(self.workdir),  # its Lambda workers' scratch space, removed with workdir
+        }
+        log = (self.workdir / "ministack.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(MINISTACK_PYTHON), *self.launcher],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: Ctrl-C in the demo doesn't reach it first
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The emulator exited early; see {self.workdir / 'ministack.log'}")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/_ministack/health", timeout=1):  # noqa: S310 (loopback)
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("The emulator did not become ready in time.")
+
+    def stop(self) -> None:
+        """Stop the process we started, by its PID (and its Lambda workers with it)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        pid = self.process.pid
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *_: Any) -> None:
+        self.stop()
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """The environment for the CDK CLI and boto3 against the emulator: dummy credentials, no
+    shared config, nothing that could reach a real account."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    return {
+        **keep,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "CDK_DEFAULT_ACCOUNT": ACCOUNT,
+        "CDK_DEFAULT_REGION": REGION,
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        # `cdk` runs `python3 app.py`: the project's interpreter first on PATH.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def cdk(args: list[str], endpoint: str, *, log: Path | None = None) -> None:
+    """Run the pinned CDK CLI against the emulator."""
+    command = [str(CDK_CLI), *args, "--no-notices"]
+    with open(log or os.devnull, "ab") as out:
+        result = subprocess.run(command, cwd=ROOT, env=aws_environment(endpoint), stdout=out, stderr=out, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"`cdk {args[0]}` failed" + (f"; see {log}" if log else ""))
+
+
+def deploy(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
+    """Bootstrap, then deploy the stack for the local target; returns the stack's outputs."""
+    out = workdir / "cdk.out"
+    log = workdir / "cdk.log"
+    cdk(["bootstrap", f"aws://{ACCOUNT}/{REGION}", "--output", str(out)], endpoint, log=log)
+    outputs_file = workdir / "outputs.json"
+    cdk(
+        [
+            "deploy",
+            stack_name,
+            "--context",
+            "target=local",
+            "--context",
+            "sandbox=true",
+            "--context",
+            f"stackName={stack_name}",
+            "--require-approval",
+            "never",
+            "--output",
+            str(out),
+            "--outputs-file",
+            str(outputs_file),
+        ],
+        endpoint,
+        log=log,
+    )
+    outputs: dict[str, str] = json.loads(outputs_file.read_text())[stack_name]
+    return outputs
+
+
+def random_password() -> str:
+    """Meets the pool's policy (12+ characters with every class), from `secrets`."""
+    classes = [string.ascii_lowercase, string.ascii_uppercase, string.digits, "!#%+-.:=?@^_~"]
+    chars = [secrets.choice(c) for c in classes] + [secrets.choice("".join(classes)) for _ in range(16)]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+def create_user(idp: Any, pool_id: str, email: str, password: str) -> None:
+    idp.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+    )
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)

@@ -1,0 +1,5 @@
+import sys
+
+from signin.cli import main
+
+sys.exit(main())

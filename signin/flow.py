@@ -1,0 +1,169 @@
+"""The sign-in itself, free of any terminal code: InitiateAuth (CUSTOM_AUTH with SRP_A), the
+SRP password proof, then CAPTCHA rounds until Cognito issues tokens or refuses.
+
+SRP is pycognito's AWSSRP: never hand-rolled.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pycognito.aws_srp import AWSSRP
+
+
+class ExitCode(IntEnum):
+    """Distinct exit codes, one per way a sign-in ends (documented in --help)."""
+
+    OK = 0
+    USAGE = 2
+    WRONG_PASSWORD = 3
+    UNKNOWN_USER = 4
+    CAPTCHA_FAILED = 5
+    SESSION_EXPIRED = 6
+    THROTTLED = 7
+    CONFIGURATION = 8
+    TRIGGER_FAILED = 9
+    CANCELLED = 130
+
+
+class SignInError(Exception):
+    def __init__(self, code: ExitCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Captcha:
+    """One CAPTCHA round as the client sees it."""
+
+    format: str  # "image" or "audio"
+    media_type: str
+    data: bytes
+    attempt: int
+    max_attempts: int
+    attempts_left: int
+
+
+@dataclass(frozen=True)
+class Tokens:
+    id_token: str
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+
+    def claims(self) -> dict[str, Any]:
+        """The ID token's claims, decoded for display only (no signature check here)."""
+        payload = self.id_token.split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+Solver = Callable[[Captcha], str]
+Progress = Callable[[str], None]
+
+
+def parse_captcha(parameters: dict[str, str]) -> Captcha:
+    """Decode the public challenge parameters; refuse anything not shaped as expected."""
+    try:
+        url = parameters["captchaUrl"]
+        header, _, payload = url.partition(",")
+        if not header.startswith("data:") or not header.endswith(";base64"):
+            raise ValueError("not a base64 data URL")
+        return Captcha(
+            format=parameters.get("captchaFormat", "image"),
+            media_type=header[len("data:") : -len(";base64")],
+            data=base64.b64decode(payload, validate=True),
+            attempt=int(parameters["attempt"]),
+            max_attempts=int(parameters["maxAttempts"]),
+            attempts_left=int(parameters["attemptsLeft"]),
+        )
+    except (KeyError, ValueError, binascii.Error) as exc:
+        raise SignInError(ExitCode.TRIGGER_FAILED, f"The pool sent a CAPTCHA this client can't read ({exc}).") from None
+
+
+def explain(error: ClientError, *, step: str) -> SignInError:
+    """One clear line per failure, from Cognito's error code and the step it happened at."""
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "")
+    if code in ("TooManyRequestsException", "LimitExceededException", "ThrottlingException"):
+        return SignInError(ExitCode.THROTTLED, "Too many requests: wait a minute and try again.")
+    if code == "UserNotFoundException":
+        return SignInError(ExitCode.UNKNOWN_USER, "No such user in this pool.")
+    if code == "ExpiredCodeException" or "session" in message.lower():
+        return SignInError(ExitCode.SESSION_EXPIRED, "The sign-in session expired: start again.")
+    if code == "NotAuthorizedException":
+        if step == "captcha":
+            return SignInError(ExitCode.CAPTCHA_FAILED, "Sign-in refused at the CAPTCHA: no attempts left.")
+        return SignInError(ExitCode.WRONG_PASSWORD, "Incorrect username or password.")
+    if code == "PasswordResetRequiredException":
+        return SignInError(ExitCode.WRONG_PASSWORD, "This user must reset their password first.")
+    if code == "UserNotConfirmedException":
+        return SignInError(ExitCode.WRONG_PASSWORD, "This user has not confirmed their account yet.")
+    if code in ("UserLambdaValidationException", "InvalidLambdaResponseException", "UnexpectedLambdaException"):
+        return SignInError(ExitCode.TRIGGER_FAILED, "The pool's sign-in triggers failed; see their logs.")
+    if code in ("ResourceNotFoundException", "InvalidParameterException", "InvalidUserPoolConfigurationException"):
+        return SignInError(ExitCode.CONFIGURATION, f"The pool or client is not set up for this sign-in ({code}).")
+    return SignInError(ExitCode.CONFIGURATION, f"Cognito refused the request ({code or 'unknown error'}).")
+
+
+def sign_in(
+    idp: Any,
+    *,
+    pool_id: str,
+    client_id: str,
+    username: str,
+    password: str,
+    solve: Solver,
+    client_metadata: dict[str, str] | None = None,
+    progress: Progress = lambda _: None,
+) -> Tokens:
+    """Sign in; `solve` is asked for the answer to each CAPTCHA. ClientMetadata goes with every
+    RespondToAuthChallenge (InitiateAuth's would never reach the triggers)."""
+    metadata = dict(client_metadata or {})
+    srp = AWSSRP(username=username, password=password, pool_id=pool_id, client_id=client_id, client=idp)
+    step = "password"
+    try:
+        progress("Starting sign-in (SRP)")
+        auth_parameters = {**srp.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
+        response = idp.initiate_auth(ClientId=client_id, AuthFlow="CUSTOM_AUTH", AuthParameters=auth_parameters)
+        if response.get("ChallengeName") != "PASSWORD_VERIFIER":
+            raise SignInError(ExitCode.CONFIGURATION, "The pool did not ask for the password first.")
+        progress("Proving the password (SRP)")
+        response = idp.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="PASSWORD_VERIFIER",
+            Session=response["Session"],
+            ChallengeResponses=srp.process_challenge(response["ChallengeParameters"], auth_parameters),
+            ClientMetadata=metadata,
+        )
+        step = "captcha"
+        while "AuthenticationResult" not in response:
+            if response.get("ChallengeName") != "CUSTOM_CHALLENGE":
+                raise SignInError(ExitCode.CONFIGURATION, f"Unexpected challenge {response.get('ChallengeName')}.")
+            parameters = response["ChallengeParameters"]
+            answer = solve(parse_captcha(parameters))
+            progress("Checking the answer")
+            response = idp.respond_to_auth_challenge(
+                ClientId=client_id,
+                ChallengeName="CUSTOM_CHALLENGE",
+                Session=response["Session"],
+                ChallengeResponses={"USERNAME": parameters.get("USERNAME", username), "ANSWER": answer},
+                ClientMetadata=metadata,
+            )
+    except ClientError as error:
+        raise explain(error, step=step) from None
+    except BotoCoreError as error:
+        raise SignInError(ExitCode.CONFIGURATION, f"Could not reach Cognito ({type(error).__name__}).") from None
+    result = response["AuthenticationResult"]
+    return Tokens(
+        id_token=result["IdToken"],
+        access_token=result["AccessToken"],
+        refresh_token=result.get("RefreshToken"),
+        expires_in=int(result.get("ExpiresIn", 0)),
+    )
