@@ -12,7 +12,7 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install test lint format synth deploy destroy clean
+.PHONY: help install demo test lint format synth deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ $(EMULATOR_VENV)/.installed: offline/requirements.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+demo: install ## Deploy to a local AWS emulator and sign in (no AWS account needed)
+	$(PY) -m offline.demo $(DEMO_ARGS)
 
 test: install ## Every test: handlers, template, gates
 	$(PY) -m pytest
@@ -56,4 +59,4 @@ destroy: install ## Delete the stack (the pool stays unless deployed with sandbo
 	$(CDK) destroy --no-notices $(CDK_ARGS)
 
 clean: ## Remove build output
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .demo .pytest_cache .mypy_cache .ruff_cache

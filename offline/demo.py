@@ -1,0 +1,84 @@
+"""`make demo`: the whole sign-in on this machine, no AWS account needed.
+
+Starts the local AWS emulator on 127.0.0.1, deploys the stack with the pinned CDK CLI
+(bootstrap + deploy, wheels built for the emulator), creates a demo user with a random
+password, then runs the sign-in CLI for that user: you solve the CAPTCHA. The emulator is
+stopped, by its PID, when the demo ends (including Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from offline.emulator import REGION, ROOT, Emulator, create_user, deploy, random_password
+
+STACK = "CaptchaSignIn"
+DEMO_EMAIL = "demo.user@example.com"
+
+
+def step(message: str, started: float) -> None:
+    print(f"[{time.monotonic() - started:5.1f}s] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="emulator state and logs")
+    parser.add_argument("--audio", action="store_true", help="ask for the audio CAPTCHA")
+    args, signin_args = parser.parse_known_args(argv)
+
+    started = time.monotonic()
+    emulator = Emulator(workdir=args.workdir)
+    try:
+        step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
+        emulator.start()
+        step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
+        outputs = deploy(emulator.endpoint, args.workdir, stack_name=STACK)
+        password = random_password()
+        idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=emulator.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
+        )
+        create_user(idp, outputs["UserPoolId"], DEMO_EMAIL, password)
+        step(f"Created {DEMO_EMAIL} with a random password; signing in", started)
+        command = [
+            sys.executable,
+            "-m",
+            "signin",
+            "--endpoint-url",
+            emulator.endpoint,
+            "--region",
+            REGION,
+            "--stack-name",
+            STACK,
+            "--username",
+            DEMO_EMAIL,
+            "--captcha-dir",
+            str(args.workdir / "captchas"),
+            *(["--audio"] if args.audio else []),
+            *signin_args,
+        ]
+        env = {**os.environ, "CAPTCHA_SIGNIN_PASSWORD": password, "AWS_ACCESS_KEY_ID": "test"}
+        env["AWS_SECRET_ACCESS_KEY"] = "test"  # noqa: S105 (the emulator's dummy credential)
+        return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        emulator.stop()
+        step("Stopped the emulator", started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
