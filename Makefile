@@ -12,7 +12,7 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install demo test lint format synth deploy destroy clean
+.PHONY: help install demo test lint format synth deploy destroy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ deploy: install ## Deploy to the AWS account and region of your credentials
 
 destroy: install ## Delete the stack (the pool stays unless deployed with sandbox=true)
 	$(CDK) destroy --no-notices $(CDK_ARGS)
+
+bench: install ## Benchmarks: time and cost beside their floors (writes bench/RESULTS.md)
+	$(PY) -m bench --write
 
 clean: ## Remove build output
 	rm -rf cdk.out .demo .pytest_cache .mypy_cache .ruff_cache

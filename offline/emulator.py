@@ -134,11 +134,17 @@ def cdk(args: list[str], endpoint: str, *, log: Path | None = None) -> None:
         raise RuntimeError(f"`cdk {args[0]}` failed" + (f"; see {log}" if log else ""))
 
 
-def deploy(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
-    """Bootstrap, then deploy the stack for the local target; returns the stack's outputs."""
-    out = workdir / "cdk.out"
-    log = workdir / "cdk.log"
-    cdk(["bootstrap", f"aws://{ACCOUNT}/{REGION}", "--output", str(out)], endpoint, log=log)
+def bootstrap(endpoint: str, workdir: Path) -> None:
+    """`cdk bootstrap` into the emulator (the asset bucket and roles deploys need)."""
+    cdk(
+        ["bootstrap", f"aws://{ACCOUNT}/{REGION}", "--output", str(workdir / "cdk.out")],
+        endpoint,
+        log=workdir / "cdk.log",
+    )
+
+
+def deploy_stack(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
+    """`cdk deploy` for the local target (throw-away: sandbox); returns the stack's outputs."""
     outputs_file = workdir / "outputs.json"
     cdk(
         [
@@ -153,15 +159,21 @@ def deploy(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> d
             "--require-approval",
             "never",
             "--output",
-            str(out),
+            str(workdir / "cdk.out"),
             "--outputs-file",
             str(outputs_file),
         ],
         endpoint,
-        log=log,
+        log=workdir / "cdk.log",
     )
     outputs: dict[str, str] = json.loads(outputs_file.read_text())[stack_name]
     return outputs
+
+
+def deploy(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
+    """Bootstrap, then deploy; returns the stack's outputs."""
+    bootstrap(endpoint, workdir)
+    return deploy_stack(endpoint, workdir, stack_name)
 
 
 def random_password() -> str:

@@ -4,9 +4,6 @@ when a test fails."""
 
 from __future__ import annotations
 
-import json
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +13,7 @@ import boto3
 import pytest
 
 from offline.emulator import REGION, Emulator, create_user, deploy, random_password
+from tests.e2e.emulator_state import pending_answer
 
 INSPECTOR = Path(__file__).resolve().parent / "ministack_with_inspector.py"
 STACK = "CaptchaSignInE2E"
@@ -47,13 +45,7 @@ class Deployment:
 
     def pending_answer(self) -> str:
         """Play the human: the answer of this user's pending CAPTCHA, from the emulator's state."""
-        query = urllib.parse.urlencode({"pool_id": self.pool_id})
-        url = f"{self.emulator.endpoint}/_test/cognito/pending-challenges?{query}"
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
-            pending = json.load(response)
-        mine = [p for p in pending if str(p["username"]).lower() == self.email]
-        assert mine, "no pending CAPTCHA for the test user"
-        return str(mine[-1]["privateChallengeParameters"]["answer"])
+        return pending_answer(self.emulator.endpoint, self.pool_id, self.email)
 
 
 @pytest.fixture(scope="session")

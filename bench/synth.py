@@ -1,0 +1,187 @@
+"""Item 1: what a developer waits for — `python app.py` and the offline test suite — each
+against its floor (an empty stack with the same aws-cdk-lib), alternated in one run so
+machine drift hits both sides alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import QUIET_JSII, ROOT, Section, Table, cdk_env, fmt_ratio, fmt_s, median, timed_run
+
+OUR_STACK = "CaptchaSignIn"
+# cdk.json turns on @aws-cdk/core:validateAgainstDefaultRules, which refuses a template with no
+# resources; the floor acknowledges that one finding so it stays an empty stack under the same
+# context.
+EMPTY_APP = """\
+import aws_cdk as cdk
+
+app = cdk.App()
+stack = cdk.Stack(app, "Empty")
+cdk.Validations.of(stack).acknowledge(
+    cdk.Acknowledgment(id="CloudFormation-Validate::F0001", reason="the benchmark floor is empty on purpose")
+)
+app.synth()
+"""
+# What `cdk init app --language python` ships as its test, made to run: synthesize the empty
+# stack into an assertions Template.
+EMPTY_TEST = """\
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+
+def test_empty_stack_synthesizes():
+    app = cdk.App()
+    stack = cdk.Stack(app, "Empty")
+    Template.from_stack(stack).resource_count_is("AWS::SNS::Topic", 0)
+"""
+# The suite a developer runs offline. End-to-end tests (tests/e2e) need an emulator and are
+# excluded; tests/bench is this suite's own smoke test.
+OFFLINE_SUITE = ("tests/infra", "tests/unit")
+PYTEST_FLAGS = ("-q", "-p", "no:cacheprovider")
+
+
+def _synth_once(app_dir: Path, stack: str) -> tuple[float, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
+        elapsed, _ = timed_run([sys.executable, "app.py"], cwd=app_dir, env=cdk_env(Path(out)))
+        template = json.loads((Path(out) / f"{stack}.template.json").read_text())
+    return elapsed, template
+
+
+def synth_template() -> dict[str, Any]:
+    """Our synthesized template, for sections that need the configured functions."""
+    return _synth_once(ROOT, OUR_STACK)[1]
+
+
+def synth_section(reps: int) -> Section:
+    ours: list[float] = []
+    floor: list[float] = []
+    template: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-empty-app-") as empty:
+        (Path(empty) / "app.py").write_text(EMPTY_APP)
+        for _ in range(reps):
+            elapsed, template = _synth_once(ROOT, OUR_STACK)
+            ours.append(elapsed)
+            floor.append(_synth_once(Path(empty), "Empty")[0])
+    resources = len(template.get("Resources", {}))
+    section = Section(title="1a. Synth: `python app.py` vs an empty-stack app")
+    section.figures = {
+        "synth.ours_median_s": median(ours),
+        "synth.floor_median_s": median(floor),
+        "synth.ratio": median(ours) / median(floor),
+        "synth.reps": reps,
+        "synth.resources": resources,
+    }
+    section.tables.append(
+        Table(
+            headers=["app", "resources", "median s", "min s", "max s", "runs"],
+            rows=[
+                [
+                    f"ours ({OUR_STACK})",
+                    str(resources),
+                    fmt_s(median(ours)),
+                    fmt_s(min(ours)),
+                    fmt_s(max(ours)),
+                    str(reps),
+                ],
+                ["floor (empty stack)", "0", fmt_s(median(floor)), fmt_s(min(floor)), fmt_s(max(floor)), str(reps)],
+                ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
+            ],
+        )
+    )
+    section.notes = [
+        "Each run is a fresh `python app.py` with cdk.json's context passed in CDK_CONTEXT_JSON, "
+        "as the CDK CLI does; runs alternate ours, floor, ours, floor.",
+        "Asset bundling is excluded (`aws:cdk:bundling-stacks: []`); it is measured in item 3. "
+        "The cdk-nag checks run, as they do in `cdk synth`.",
+    ]
+    section.extra["template"] = template
+    return section
+
+
+_SUMMARY = re.compile(r"^(?:=+ )?(?P<summary>(?:\d+ \w+(?:, )?)+) in [\d.]+s", re.MULTILINE)
+
+
+def _pytest_summary(output: str) -> str:
+    found = _SUMMARY.findall(output)
+    return found[-1] if found else "no summary"
+
+
+def _pytest_once(args: Sequence[str], cwd: Path) -> tuple[float, str]:
+    """A test run that fails still took its time; its summary is reported, not raised."""
+    env = {**os.environ, **QUIET_JSII}
+    env.pop("PYTEST_ADDOPTS", None)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, *PYTEST_FLAGS],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    summary = _pytest_summary(result.stdout)
+    if result.returncode not in (0, 1):  # 1 = some tests failed; anything else = no run
+        raise RuntimeError(f"pytest exited {result.returncode}:\n{(result.stdout + result.stderr)[-2000:]}")
+    return elapsed, summary
+
+
+def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
+    ours: list[float] = []
+    floor: list[float] = []
+    ours_summary = floor_summary = ""
+    with tempfile.TemporaryDirectory(prefix="bench-empty-suite-") as empty:
+        # Its own pytest.ini pins the root, so the project's configuration does not apply.
+        (Path(empty) / "pytest.ini").write_text("[pytest]\n")
+        (Path(empty) / "test_empty_stack.py").write_text(EMPTY_TEST)
+        for _ in range(reps):
+            elapsed, ours_summary = _pytest_once(suite, ROOT)
+            ours.append(elapsed)
+            elapsed, floor_summary = _pytest_once([], Path(empty))
+            floor.append(elapsed)
+    section = Section(title="1b. Tests: offline suite vs a one-test empty-stack suite")
+    section.figures = {
+        "tests.ours_median_s": median(ours),
+        "tests.floor_median_s": median(floor),
+        "tests.ratio": median(ours) / median(floor),
+        "tests.reps": reps,
+    }
+    command = "pytest " + " ".join(suite)
+    section.tables.append(
+        Table(
+            headers=["suite", "result", "median s", "min s", "max s", "runs"],
+            rows=[
+                [
+                    f"ours (`{command}`)",
+                    ours_summary,
+                    fmt_s(median(ours)),
+                    fmt_s(min(ours)),
+                    fmt_s(max(ours)),
+                    str(reps),
+                ],
+                [
+                    "floor (empty stack, `cdk init`)",
+                    floor_summary,
+                    fmt_s(median(floor)),
+                    fmt_s(min(floor)),
+                    fmt_s(max(floor)),
+                    str(reps),
+                ],
+                ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
+            ],
+        )
+    )
+    section.notes = [
+        "Wall time of `python -m pytest … -q -p no:cacheprovider` in a fresh process; runs alternate. "
+        "Failing tests are reported in the result column, not hidden: the time is still what a developer waits.",
+    ]
+    return section

@@ -1,0 +1,445 @@
+"""Item 2: latency each trigger adds to a sign-in, cold (fresh interpreter) and warm (in-process),
+on the documented events in tests/events. Create is compared with its floor: a bare `captcha`
+render of the same image, interleaved call by call in the same process."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+
+from bench.common import (
+    LAMBDAS,
+    FakeLambdaContext,
+    Section,
+    Table,
+    ensure_lambdas_importable,
+    event_text,
+    fmt_ms,
+    fmt_ratio,
+    median,
+    percentile,
+)
+
+Check = Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    label: str
+    module: str
+    event: str
+    client_metadata: dict[str, str] | None
+    check: Check
+
+    def event_json(self) -> str:
+        event = json.loads(event_text(self.event))
+        if self.client_metadata is not None:
+            event["request"]["clientMetadata"] = {**event["request"].get("clientMetadata", {}), **self.client_metadata}
+        return json.dumps(event)
+
+
+def _response(result: dict[str, Any]) -> dict[str, Any]:
+    return result.get("response") or {}
+
+
+def _captcha_url(result: dict[str, Any]) -> str:
+    return str(_response(result).get("publicChallengeParameters", {}).get("captchaUrl", ""))
+
+
+# Each fixture exercises the common path: define after the password (next: CAPTCHA), create an
+# image (or audio), verify a correct answer, post-auth audit. A check guards against timing an
+# error path by mistake.
+DEFINE = Case(
+    "define",
+    "define",
+    "captcha_auth.define_auth_challenge",
+    "define_auth_challenge",
+    None,
+    lambda r: _response(r).get("challengeName") == "CUSTOM_CHALLENGE",
+)
+CREATE_IMAGE = Case(
+    "create_image",
+    "create (image)",
+    "captcha_auth.create_auth_challenge",
+    "create_auth_challenge",
+    None,
+    lambda r: _captcha_url(r).startswith("data:image/png;base64,"),
+)
+CREATE_AUDIO = Case(
+    "create_audio",
+    "create (audio)",
+    "captcha_auth.create_auth_challenge",
+    "create_auth_challenge",
+    {"captchaFormat": "audio"},
+    lambda r: _captcha_url(r).startswith("data:audio/"),
+)
+VERIFY = Case(
+    "verify",
+    "verify",
+    "captcha_auth.verify_auth_challenge",
+    "verify_auth_challenge",
+    None,
+    lambda r: _response(r).get("answerCorrect") is True,
+)
+POST_AUTH = Case(
+    "post_auth",
+    "post-auth",
+    "captcha_auth.post_authentication",
+    "post_authentication",
+    None,
+    lambda r: isinstance(r.get("request"), dict),
+)
+WARMUP_CALLS = 3
+
+# Runs in a fresh interpreter: times the handler import and its first call separately, from
+# inside the process (interpreter start-up is reported apart, as process wall time).
+COLD_CHILD = """\
+import importlib, json, resource, sys, time, types
+path_entry, module_name, event_json = sys.argv[1:4]
+sys.path.insert(0, path_entry)
+event = json.loads(event_json)
+context = types.SimpleNamespace(
+    function_name="bench", memory_limit_in_mb=512, aws_request_id="00000000-0000-0000-0000-000000000000",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
+)
+start = time.perf_counter()
+module = importlib.import_module(module_name)
+imported = time.perf_counter()
+module.lambda_handler(event, context)
+called = time.perf_counter()
+peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("BENCH_RESULT " + json.dumps(
+    {"import_ms": (imported - start) * 1000, "first_call_ms": (called - imported) * 1000, "peak_kb": peak_kb}
+))
+"""
+
+
+def audio_available() -> bool:
+    """Audio is optional while it is being written: a NotImplementedError means "not yet"."""
+    ensure_lambdas_importable()
+    from captcha_auth import challenge
+
+    try:
+        challenge.audio_data_url(challenge.new_answer())
+    except NotImplementedError:
+        return False
+    return True
+
+
+# ---- cold ------------------------------------------------------------------------------
+
+
+def _runtime_requirements() -> list[str]:
+    lines = (LAMBDAS / "requirements.txt").read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def _distribution_closure(requirements: list[str]) -> list[metadata.Distribution]:
+    """The installed distributions the triggers need (extras excluded), as pip would bundle them."""
+    seen: dict[str, metadata.Distribution] = {}
+    pending = [Requirement(line) for line in requirements]
+    while pending:
+        requirement = pending.pop()
+        name = requirement.name.lower().replace("_", "-")
+        if name in seen:
+            continue
+        dist = metadata.distribution(requirement.name)
+        seen[name] = dist
+        for raw in dist.requires or []:
+            dependency = Requirement(raw)
+            if dependency.marker is None or dependency.marker.evaluate({"extra": ""}):
+                pending.append(dependency)
+    return list(seen.values())
+
+
+def bundle_like_tree(dest: Path) -> Path:
+    """The handler package and its installed dependencies copied without any .pyc: what the
+    deployed bundle holds (pip --no-compile), so every import compiles from source, as on
+    Lambda, where the code directory is read-only. The standard library keeps its .pyc."""
+    for dist in _distribution_closure(_runtime_requirements()):
+        for file in dist.files or []:
+            if "__pycache__" in file.parts or file.suffix == ".pyc" or ".." in file.parts:
+                continue
+            source = Path(str(dist.locate_file(file)))
+            if source.is_file():
+                target = dest / file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+    shutil.copytree(
+        LAMBDAS / "captcha_auth", dest / "captcha_auth", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    return dest
+
+
+def _cold_once(case: Case, path_entry: Path, *, bundled: bool) -> dict[str, float]:
+    # -I: no user site or PYTHON* variables; -B with the bundle-like tree keeps it free of .pyc.
+    flags = ["-I", "-B"] if bundled else ["-I"]
+    command = [sys.executable, *flags, "-c", COLD_CHILD, str(path_entry), case.module, case.event_json()]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall_ms = (time.perf_counter() - start) * 1000
+    lines = [line for line in result.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"cold start of {case.label} failed:\n{(result.stdout + result.stderr)[-2000:]}")
+    figures = json.loads(lines[-1].removeprefix("BENCH_RESULT "))
+    return {**figures, "wall_ms": wall_ms}
+
+
+def cold_starts(cases: list[Case], reps: int) -> dict[str, dict[str, float]]:
+    """Median of `reps` fresh interpreters per handler, with .pyc (a developer's machine) and
+    without (as bundled). One unmeasured run first writes any missing .pyc."""
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-bundle-like-") as tree_dir:
+        tree = bundle_like_tree(Path(tree_dir))
+        for case in cases:
+            _cold_once(case, LAMBDAS, bundled=False)
+            cached = [_cold_once(case, LAMBDAS, bundled=False) for _ in range(reps)]
+            bundled = [_cold_once(case, tree, bundled=True) for _ in range(reps)]
+            results[case.key] = {
+                "import_ms": median([r["import_ms"] for r in cached]),
+                "import_bundled_ms": median([r["import_ms"] for r in bundled]),
+                "first_call_ms": median([r["first_call_ms"] for r in bundled]),
+                "peak_mb": median([r["peak_kb"] for r in bundled]) / 1024,
+                "wall_ms": median([r["wall_ms"] for r in bundled]),
+            }
+    return results
+
+
+# ---- warm ------------------------------------------------------------------------------
+
+
+class _ByteCounter(io.TextIOBase):
+    """Stands in for stdout: the handlers still format and write every log line (part of
+    their cost on Lambda), and the bytes are counted for the log-ingestion estimate."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def write(self, text: str) -> int:
+        self.count += len(text.encode("utf-8"))
+        return len(text)
+
+
+@contextmanager
+def _counted_logs() -> Iterator[_ByteCounter]:
+    ensure_lambdas_importable()
+    from captcha_auth.common import logger
+
+    counter = _ByteCounter()
+    handler = logger.registered_handler
+    previous = handler.setStream(counter)  # type: ignore[attr-defined]
+    try:
+        yield counter
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def _handler(case: Case) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    ensure_lambdas_importable()
+    return importlib.import_module(case.module).lambda_handler  # type: ignore[no-any-return]
+
+
+def _warm_up(case: Case, handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> dict[str, Any]:
+    context = FakeLambdaContext()
+    result: dict[str, Any] = {}
+    for _ in range(WARMUP_CALLS):
+        result = handler(json.loads(case.event_json()), context)
+    if not case.check(result):
+        raise RuntimeError(f"{case.label}: the fixture did not take the expected path: {str(result)[:300]}")
+    return result
+
+
+def warm_latency(case: Case, calls: int) -> dict[str, float]:
+    handler = _handler(case)
+    text = case.event_json()
+    events = [json.loads(text) for _ in range(calls)]  # fresh copies, built outside the timing
+    context = FakeLambdaContext()
+    timings: list[float] = []
+    with _counted_logs() as logs:
+        last = _warm_up(case, handler)
+        logs.count = 0
+        for event in events:
+            start = time.perf_counter()
+            handler(event, context)
+            timings.append((time.perf_counter() - start) * 1000)
+        log_bytes = logs.count / calls
+    figures = {"p50_ms": median(timings), "p99_ms": percentile(timings, 99), "calls": calls, "log_bytes": log_bytes}
+    if case.key.startswith("create"):
+        figures["url_chars"] = len(_captcha_url(last))
+    return figures
+
+
+def floor_renderer() -> Any:
+    """A bare ImageCaptcha built with the handler's own arguments (read from its renderer, so
+    the two can never drift apart)."""
+    ensure_lambdas_importable()
+    from captcha.image import ImageCaptcha
+
+    from captcha_auth.challenge import _image as ours
+
+    return ImageCaptcha(width=ours._width, height=ours._height, fonts=ours._fonts, font_sizes=ours._font_sizes)
+
+
+def create_vs_floor(calls: int) -> dict[str, float]:
+    """Create (image) and the bare render, alternated call by call so drift hits both."""
+    from captcha_auth.challenge import ALPHABET, ANSWER_LENGTH
+
+    handler = _handler(CREATE_IMAGE)
+    renderer = floor_renderer()
+    # Same length and alphabet as a real answer; not secret, so `random` is fine here.
+    answers = ["".join(random.choices(ALPHABET, k=ANSWER_LENGTH)) for _ in range(calls + WARMUP_CALLS)]
+    text = CREATE_IMAGE.event_json()
+    events = [json.loads(text) for _ in range(calls)]
+    context = FakeLambdaContext()
+    ours: list[float] = []
+    floor: list[float] = []
+    with _counted_logs() as logs:
+        last = _warm_up(CREATE_IMAGE, handler)
+        for answer in answers[:WARMUP_CALLS]:
+            renderer.generate(answer, format="png")
+        logs.count = 0
+        for event, answer in zip(events, answers[WARMUP_CALLS:], strict=False):
+            start = time.perf_counter()
+            handler(event, context)
+            middle = time.perf_counter()
+            renderer.generate(answer, format="png").getvalue()
+            floor.append((time.perf_counter() - middle) * 1000)
+            ours.append((middle - start) * 1000)
+        log_bytes = logs.count / calls
+    return {
+        "p50_ms": median(ours),
+        "p99_ms": percentile(ours, 99),
+        "calls": calls,
+        "log_bytes": log_bytes,
+        "url_chars": len(_captcha_url(last)),
+        "floor_p50_ms": median(floor),
+        "floor_p99_ms": percentile(floor, 99),
+    }
+
+
+# ---- section ---------------------------------------------------------------------------
+
+
+def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, cold_reps: int) -> Section:
+    has_audio = audio_available()
+    cases = [DEFINE, CREATE_IMAGE, *([CREATE_AUDIO] if has_audio else []), VERIFY, POST_AUTH]
+    cold = cold_starts(cases, cold_reps)
+    # Create (image) is timed once, alternated with its floor; its row in the warm table is that run.
+    versus = create_vs_floor(create_calls)
+    warm = {
+        case.key: versus
+        if case is CREATE_IMAGE
+        else warm_latency(case, audio_calls if case is CREATE_AUDIO else warm_calls)
+        for case in cases
+    }
+
+    section = Section(title="2. Triggers: cold start and warm latency")
+    for key, values in cold.items():
+        section.figures.update({f"{key}.cold_{name}": value for name, value in values.items()})
+    for key, values in warm.items():
+        section.figures.update(
+            {f"{key}.warm_{name}": value for name, value in values.items() if not name.startswith("floor_")}
+        )
+    section.figures["create_floor.warm_p50_ms"] = versus["floor_p50_ms"]
+    section.figures["create_floor.warm_p99_ms"] = versus["floor_p99_ms"]
+    section.figures["create_vs_floor.ratio_p50"] = versus["p50_ms"] / versus["floor_p50_ms"]
+    section.figures["create_vs_floor.ratio_p99"] = versus["p99_ms"] / versus["floor_p99_ms"]
+    section.figures["audio_available"] = float(has_audio)
+
+    missing_audio = ["create (audio)", "audio: not available"]
+    cold_rows = []
+    for case in [DEFINE, CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH]:
+        if case.key not in cold:
+            cold_rows.append(missing_audio + [""] * 5)
+            continue
+        c = cold[case.key]
+        cold_rows.append(
+            [
+                case.label,
+                f"tests/events/{case.event}.json",
+                fmt_ms(c["import_ms"]),
+                fmt_ms(c["import_bundled_ms"]),
+                fmt_ms(c["first_call_ms"]),
+                f"{c['peak_mb']:.0f}",
+                fmt_ms(c["wall_ms"]),
+            ]
+        )
+    section.tables.append(
+        Table(
+            title=f"Cold start: fresh interpreter, median of {cold_reps}",
+            headers=[
+                "handler",
+                "event",
+                "import ms (.pyc)",
+                "import ms (as bundled)",
+                "first call ms",
+                "peak RSS MB",
+                "process wall ms",
+            ],
+            rows=cold_rows,
+        )
+    )
+    warm_rows = []
+    for case in [DEFINE, CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH]:
+        if case.key not in warm:
+            warm_rows.append(missing_audio + [""] * 3)
+            continue
+        w = warm[case.key]
+        warm_rows.append(
+            [case.label, str(int(w["calls"])), fmt_ms(w["p50_ms"]), fmt_ms(w["p99_ms"]), f"{w['log_bytes']:.0f}"]
+        )
+    section.tables.append(
+        Table(
+            title="Warm: in-process calls on a fresh copy of the event",
+            headers=["handler", "calls", "p50 ms", "p99 ms", "log bytes/call"],
+            rows=warm_rows,
+        )
+    )
+    section.tables.append(
+        Table(
+            title=f"Create (image) vs its floor, a bare `ImageCaptcha.generate` of the same image, "
+            f"{create_calls} alternated calls",
+            headers=["", "p50 ms", "p99 ms"],
+            rows=[
+                ["create handler (image)", fmt_ms(versus["p50_ms"]), fmt_ms(versus["p99_ms"])],
+                ["floor: bare render (PNG)", fmt_ms(versus["floor_p50_ms"]), fmt_ms(versus["floor_p99_ms"])],
+                [
+                    "ratio handler/floor",
+                    fmt_ratio(section.figures["create_vs_floor.ratio_p50"]),
+                    fmt_ratio(section.figures["create_vs_floor.ratio_p99"]),
+                ],
+            ],
+        )
+    )
+    section.notes = [
+        "Cold: `python -I -c` imports the handler module and calls `lambda_handler` once with the fixture; "
+        "import and first call are timed inside the child, process wall time includes interpreter start-up.",
+        '"as bundled": the handler and its dependencies copied without .pyc (the bundle is built with '
+        "`pip --no-compile` and /var/task is read-only, so Lambda compiles them on every cold start); "
+        "first call, peak RSS and wall time are from these runs. Peak RSS excludes the Lambda runtime "
+        "client's own memory.",
+        f"Create's captchaUrl: {warm['create_image']['url_chars']:.0f} characters (image)"
+        + (f", {warm['create_audio']['url_chars']:.0f} (audio)." if has_audio else "."),
+        "Warm: log lines are formatted and written as on Lambda, to a byte counter instead of stdout.",
+    ]
+    if has_audio:
+        section.notes.append(f"Audio is slow to render, so it is called {audio_calls} times, not {create_calls}.")
+    else:
+        section.notes.append("audio: not available (the audio renderer raises NotImplementedError in this version).")
+    return section

@@ -1,0 +1,160 @@
+"""Smoke run of every benchmark section with tiny counts, so the scripts do not rot.
+
+Each test reads the figures back out of the rendered tables (what `python -m bench` prints and
+writes) and checks they are there and positive. How fast anything is, is never judged: a slow
+machine must not fail the suite.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.common import ROOT, Section
+from bench.cost import HAPPY_PATH, ONE_WRONG_ANSWER, PRICE_PER_REQUEST, WAF_CAPTCHA_PER_ATTEMPT, cost_section
+from bench.run import SMOKE, STRENGTH_SCRIPT, captcha_strength_section
+from bench.size import size_section
+from bench.synth import OUR_STACK, suite_section, synth_section
+from bench.triggers import triggers_section
+
+# The offline suite takes ~40 s by itself; the smoke run times one small test file against the
+# floor instead, which exercises the same code path.
+SMOKE_SUITE = ("tests/unit/test_verify_auth_challenge.py",)
+_NUMBER = re.compile(r"\$?(\d[\d,]*(?:\.\d+)?)(?:×| MB| kB)?")
+
+
+def _number(cell: str) -> float | None:
+    match = _NUMBER.fullmatch(cell.strip())
+    return float(match.group(1).replace(",", "")) if match else None
+
+
+def row(text: str, label: str) -> list[float]:
+    """The numeric cells of the first table row whose first cell starts with `label`."""
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0].startswith(label):
+            return [value for value in map(_number, cells[1:]) if value is not None]
+    raise AssertionError(f"no row starting {label!r} in:\n{text}")
+
+
+def all_positive(values: list[float], count: int) -> bool:
+    return len(values) == count and all(value > 0 for value in values)
+
+
+@pytest.fixture(scope="module")
+def synth() -> Section:
+    return synth_section(SMOKE.synth_reps)
+
+
+@pytest.fixture(scope="module")
+def triggers() -> Section:
+    return triggers_section(
+        warm_calls=SMOKE.warm_calls,
+        create_calls=SMOKE.create_calls,
+        audio_calls=SMOKE.audio_calls,
+        cold_reps=SMOKE.cold_reps,
+    )
+
+
+def test_synth_reports_ours_floor_and_ratio(synth: Section) -> None:
+    text = synth.render()
+    resources, *times, runs = row(text, f"ours ({OUR_STACK})")
+    assert resources > 10 and all_positive(times, 3) and runs == SMOKE.synth_reps
+    assert all_positive(row(text, "floor (empty stack)")[1:], 4)  # its resource count is 0
+    assert all_positive(row(text, "ratio ours/floor"), 1)
+    assert "bundling is excluded" in text.lower()
+    assert synth.extra["template"]["Resources"]
+
+
+def test_suite_reports_ours_floor_and_ratio() -> None:
+    section = suite_section(SMOKE.suite_reps, suite=SMOKE_SUITE)
+    text = section.render()
+    assert all_positive(row(text, "ours ("), 4)
+    assert all_positive(row(text, "floor (empty stack"), 4)
+    assert all_positive(row(text, "ratio ours/floor"), 1)
+    assert re.search(r"\| ours \(`pytest [^|]+`\) \| \d+ passed", text)
+    assert "| 1 passed |" in text  # the floor's single test
+
+
+def test_triggers_report_cold_warm_and_floor(triggers: Section) -> None:
+    text = triggers.render()
+    for label in ("define", "create (image)", "verify", "post-auth"):
+        # import (.pyc), import (as bundled), first call, peak RSS, process wall
+        assert all_positive(row(text.split("**Warm")[0], label), 5), label
+        calls, p50, p99, log_bytes = row(text.split("**Warm")[1], label)
+        assert calls > 0 and 0 < p50 <= p99 and log_bytes > 0, label
+    assert all_positive(row(text, "floor: bare render (PNG)"), 2)
+    assert all_positive(row(text, "ratio handler/floor"), 2)
+    if triggers.figures["audio_available"]:
+        assert all_positive(row(text.split("**Warm")[1], "create (audio)"), 4)
+    else:
+        assert "audio: not available" in text
+
+
+def test_size_reports_bundle_and_handler() -> None:
+    section = size_section(quick_fail=True)
+    if section.extra.get("registry_unreachable"):
+        pytest.skip(section.notes[0])
+    text = section.render()
+    files, unzipped, zipped = row(text, "whole asset")
+    assert files > 0 and 0 < zipped < unzipped
+    files, unzipped, zipped = row(text, "handler code")
+    assert files > 0 and 0 < zipped < unzipped
+    top = text.split("Top 5 packages")[1]
+    assert len([line for line in top.splitlines() if line.startswith("| ") and "package" not in line]) == 5
+    assert "pillow" in top.lower()
+
+
+def test_cost_compares_with_the_floor_and_waf(synth: Section, triggers: Section) -> None:
+    section = cost_section(triggers.figures, synth.extra["template"])
+    text = section.render()
+    for function, memory in (("define_auth_challenge", 512), ("create_auth_challenge", 1024)):
+        assert row(text, function)[0] == memory  # read from the synthesized template
+    happy, wrong = (sum(path.values()) for path in (HAPPY_PATH, ONE_WRONG_ANSWER))
+    assert row(text, "invocations per sign-in") == [happy, wrong]
+    floor = row(text, "floor: request fees only")
+    assert floor == pytest.approx([happy * PRICE_PER_REQUEST * 1e6, wrong * PRICE_PER_REQUEST * 1e6], abs=0.01)
+    warm = row(text, "ours, all warm")
+    typical = row(text, "ours, 1% of invocations cold")
+    cold = row(text, "ours, every invocation cold")
+    assert all(f < w <= t <= c for f, w, t, c in zip(floor, warm, typical, cold, strict=True))
+    assert all_positive(row(text, "CloudWatch Logs ingestion"), 2)
+    assert row(text, "AWS WAF CAPTCHA fee") == pytest.approx([WAF_CAPTCHA_PER_ATTEMPT * 1e6 * n for n in (1, 2)])
+    assert re.search(r"read on \d{4}-\d{2}-\d{2}", text) and "https://aws.amazon.com/lambda/pricing/" in text
+    assert "Cognito" in text
+
+
+def test_captcha_strength_runs_when_present() -> None:
+    section = captcha_strength_section(SMOKE.strength_samples)
+    if STRENGTH_SCRIPT.exists():
+        assert section is not None and section.available, section and section.notes
+    else:
+        assert section is None
+
+
+def test_entry_point_prints_and_writes_results(tmp_path: Path) -> None:
+    output = tmp_path / "RESULTS.md"
+    command = [sys.executable, "-m", "bench", "--smoke", "--sections", "deploy", "--write", "--output", str(output)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    deploy_seconds = re.search(r"\| cdk deploy \(with bundling\) \| ([0-9.]+) \|", result.stdout)
+    sign_in_seconds = re.search(r"\| one sign-in \(warm triggers\) \| ([0-9.]+) \|", result.stdout)
+    assert deploy_seconds and float(deploy_seconds.group(1)) > 0, result.stdout
+    assert sign_in_seconds and float(sign_in_seconds.group(1)) > 0, result.stdout
+    written = output.read_text()
+    for expected in ("UTC", "Machine:", "CPUs", "Python 3.", "aws-cdk-lib ", "captcha ", "pillow ", "powertools "):
+        assert expected in written, expected
+    assert "5. Offline deploy" in written
+
+
+def test_entry_point_rejects_unknown_sections() -> None:
+    result: Any = subprocess.run(
+        [sys.executable, "-m", "bench", "--sections", "nope"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2 and "unknown sections" in result.stderr
