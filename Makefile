@@ -12,12 +12,12 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install demo test lint format synth deploy destroy bench clean
+.PHONY: help install demo web test lint format synth deploy destroy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed ## Python venvs and the pinned CDK CLI
+install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed web/node_modules/.installed ## Python venvs, the pinned CDK CLI, the web page's packages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt lambdas/requirements.txt
 	python3 -m venv $(VENV)
@@ -34,10 +34,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
 demo: install ## Deploy to a local AWS emulator and sign in (no AWS account needed)
 	$(PY) -m offline.demo $(DEMO_ARGS)
 
-test: install ## Every test: handlers, template, gates
+web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployment
+	$(PY) -m web.serve_local $(WEB_ARGS)
+
+test: install ## Every test: handlers, template, gates, end to end, browser
+	cd web && npm test
 	$(PY) -m pytest
 
 lint: install ## ruff and mypy
@@ -62,4 +70,4 @@ bench: install ## Benchmarks: time and cost beside their floors (writes bench/RE
 	$(PY) -m bench --write
 
 clean: ## Remove build output
-	rm -rf cdk.out .demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .demo web/dist web/public/config.json test-artifacts .pytest_cache .mypy_cache .ruff_cache

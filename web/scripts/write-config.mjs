@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Writes the page's config.json from a deployed stack's outputs.
+//
+//   node scripts/write-config.mjs --outputs FILE [--stack NAME] [--endpoint URL] [--out FILE]
+//
+// FILE is what `cdk deploy --outputs-file FILE` writes, or what
+// `aws cloudformation describe-stacks --stack-name NAME` prints. --endpoint points the page at
+// another Cognito API endpoint (the local emulator); leave it out for AWS.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** {OutputKey: OutputValue} of one stack, from either file shape. */
+export function stackOutputs(document, stack) {
+  if (Array.isArray(document?.Stacks)) {
+    const found = document.Stacks.find((s) => s.StackName === stack) ?? document.Stacks[0];
+    return Object.fromEntries((found?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  }
+  return document?.[stack] ?? {};
+}
+
+export function pageConfig(outputs, endpoint) {
+  const { UserPoolId: userPoolId, UserPoolClientId: userPoolClientId } = outputs;
+  if (!userPoolId || !userPoolClientId) throw new Error("the outputs have no UserPoolId and UserPoolClientId");
+  if (endpoint !== undefined) {
+    const url = new URL(endpoint);
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new Error("--endpoint must be https, or http on a loopback address");
+    }
+  }
+  return { userPoolId, userPoolClientId, ...(endpoint ? { endpoint } : {}) };
+}
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      outputs: { type: "string" },
+      stack: { type: "string", default: "CaptchaSignIn" },
+      endpoint: { type: "string" },
+      out: { type: "string", default: resolve(here, "..", "public", "config.json") },
+    },
+  });
+  if (!values.outputs) throw new Error("--outputs FILE is required");
+  const outputs = stackOutputs(JSON.parse(readFileSync(values.outputs, "utf8")), values.stack);
+  const config = pageConfig(outputs, values.endpoint);
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(config, null, 2)}\n`);
+  console.log(`Wrote ${values.out} for pool ${config.userPoolId}${config.endpoint ? ` at ${config.endpoint}` : ""}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (error) {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,103 @@
+"""`make web`: the sign-in page on this machine, against a local deployment made as `make demo` makes it.
+
+Starts the local AWS emulator on 127.0.0.1, deploys the stack with the pinned CDK CLI, creates
+the demo user with a random password (printed: the emulator and the user go when this stops),
+writes the page's config.json with the emulator as its endpoint, and serves the page with
+Vite's dev server on 127.0.0.1. Ctrl-C stops the server and the emulator, by their PIDs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from offline.emulator import REGION, ROOT, Emulator, create_user, deploy, random_password
+
+WEB = ROOT / "web"
+STACK = "CaptchaSignIn"
+DEMO_EMAIL = "demo.user@example.com"
+
+
+def step(message: str, started: float) -> None:
+    print(f"[{time.monotonic() - started:5.1f}s] {message}", flush=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process we started (and its children, in its own process group) by its PID."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make web", description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".demo" / "web", help="emulator state and logs")
+    parser.add_argument("--port", type=int, default=5173, help="the page's port on 127.0.0.1")
+    args = parser.parse_args(argv)
+    node = shutil.which("node")
+    if node is None or not (WEB / "node_modules").is_dir():
+        print("error: Node.js or the page's packages are missing: run `make install`.", file=sys.stderr)
+        return 1
+
+    # `kill PID` stops everything too, like Ctrl-C: the `finally` below runs either way.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    started = time.monotonic()
+    emulator = Emulator(workdir=args.workdir)
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
+        emulator.start()
+        step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
+        outputs = deploy(emulator.endpoint, args.workdir, stack_name=STACK)
+        password = random_password()
+        idp = boto3.client(
+            "cognito-idp",
+            endpoint_url=emulator.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
+        )
+        create_user(idp, outputs["UserPoolId"], DEMO_EMAIL, password)
+        outputs_file = args.workdir / "stack-outputs.json"
+        outputs_file.write_text(json.dumps({STACK: outputs}))  # the shape `cdk deploy --outputs-file` writes
+        write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file), "--stack", STACK]
+        subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)  # noqa: S603 (fixed arguments)
+        server = subprocess.Popen(  # noqa: S603 (fixed arguments, loopback only)
+            [node, "node_modules/vite/bin/vite.js", "--host", "127.0.0.1", "--port", str(args.port), "--strictPort"],
+            cwd=WEB,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        step(f"Serving the page at http://127.0.0.1:{args.port}/ (Ctrl-C stops it and the emulator)", started)
+        print(f"\n    Email:    {DEMO_EMAIL}\n    Password: {password}\n", flush=True)
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if server is not None:
+            stop(server)
+        emulator.stop()
+        step("Stopped the page's server and the emulator", started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+// The sign-in, with Amplify JS: SRP password proof inside CUSTOM_AUTH ("CUSTOM_WITH_SRP"),
+// then CAPTCHA rounds with confirmSignIn. Tokens live in memory only and go when the tab does.
+import { Amplify } from "aws-amplify";
+import { confirmSignIn, fetchAuthSession, signIn, signOut } from "aws-amplify/auth";
+import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
+import { sharedInMemoryStorage } from "aws-amplify/utils";
+
+/**
+ * @typedef {object} Config
+ * @property {string} userPoolId
+ * @property {string} userPoolClientId
+ * @property {string} [endpoint] Cognito API endpoint override (the local emulator)
+ */
+
+/**
+ * @typedef {object} Captcha
+ * @property {"image" | "audio"} format
+ * @property {string} url a data: URL of the picture or sound
+ * @property {number} attempt
+ * @property {number} maxAttempts
+ * @property {number} attemptsLeft
+ */
+
+/** @typedef {{ done: true } | { done: false, captcha: Captcha }} Outcome */
+
+/** Reads and checks config.json, written from the stack's outputs (npm run config). */
+export async function loadConfig(url = "config.json") {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`config.json: HTTP ${response.status}`);
+  const config = await response.json();
+  if (!/^[\w-]+_[0-9A-Za-z]+$/.test(config?.userPoolId ?? "")) throw new Error("config.json: bad userPoolId");
+  if (!/^[0-9A-Za-z]+$/.test(config?.userPoolClientId ?? "")) throw new Error("config.json: bad userPoolClientId");
+  if (config.endpoint !== undefined && !/^https?:\/\//.test(config.endpoint)) {
+    throw new Error("config.json: endpoint must be an http(s) URL");
+  }
+  return /** @type {Config} */ (config);
+}
+
+/** @param {Config} config */
+export function configure(config) {
+  Amplify.configure({
+    Auth: {
+      Cognito: {
+        userPoolId: config.userPoolId,
+        userPoolClientId: config.userPoolClientId,
+        ...(config.endpoint ? { userPoolEndpoint: config.endpoint } : {}),
+      },
+    },
+  });
+  // Amplify's default is localStorage, where any script on the origin could read the tokens.
+  cognitoUserPoolsTokenProvider.setKeyValueStorage(sharedInMemoryStorage);
+}
+
+/**
+ * ClientMetadata for every RespondToAuthChallenge: the format picks the CAPTCHA's medium in the
+ * create trigger, and all three keys go into the post-authentication audit record.
+ */
+export function clientMetadata(format, appVersion) {
+  return { captchaFormat: format, appVersion, platform: "web" };
+}
+
+/** @returns {Outcome} */
+function outcome(result) {
+  if (result.isSignedIn) return { done: true };
+  const step = result.nextStep;
+  if (step?.signInStep !== "CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE") {
+    throw Object.assign(new Error("unexpected sign-in step"), { name: "UnexpectedStep" });
+  }
+  return { done: false, captcha: parseCaptcha(step.additionalInfo ?? {}) };
+}
+
+/** The create trigger's public challenge parameters; anything else shaped is refused. */
+export function parseCaptcha(parameters) {
+  const format = parameters.captchaFormat === "audio" ? "audio" : "image";
+  const url = String(parameters.captchaUrl ?? "");
+  const expected = format === "audio" ? /^data:audio\/[\w.+-]+;base64,/ : /^data:image\/(png|jpeg|webp);base64,/;
+  const numbers = ["attempt", "maxAttempts", "attemptsLeft"].map((key) => Number.parseInt(parameters[key], 10));
+  if (!expected.test(url) || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw Object.assign(new Error("malformed CAPTCHA"), { name: "MalformedChallenge" });
+  }
+  const [attempt, maxAttempts, attemptsLeft] = numbers;
+  return { format, url, attempt, maxAttempts, attemptsLeft };
+}
+
+/** Proves the password (SRP) and returns the first CAPTCHA. */
+export async function start({ username, password, metadata }) {
+  return outcome(
+    await signIn({ username, password, options: { authFlowType: "CUSTOM_WITH_SRP", clientMetadata: metadata } }),
+  );
+}
+
+/** Sends one CAPTCHA answer: tokens, or the next CAPTCHA after a wrong answer. */
+export async function answer(text, metadata) {
+  return outcome(await confirmSignIn({ challengeResponse: text, options: { clientMetadata: metadata } }));
+}
+
+/** The ID token's main claims, for display. */
+export async function claims() {
+  const { tokens } = await fetchAuthSession();
+  const payload = tokens?.idToken?.payload ?? {};
+  return { sub: payload.sub, email: payload.email, expires: new Date(Number(payload.exp) * 1000) };
+}
+
+/** Revokes the refresh token (best effort) and forgets every token. */
+export async function end() {
+  await signOut();
+}

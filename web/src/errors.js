@@ -1,0 +1,71 @@
+// What the page says when a step fails. Chosen from Cognito's error name (and, where one name
+// covers several causes, a keyword of its message); the error's own text is never shown,
+// since a trigger's exception text reaches the client verbatim.
+
+/** @typedef {"password" | "captcha"} Step */
+/**
+ * @typedef {object} Failure
+ * @property {string} kind what went wrong, for the page's logic and the tests
+ * @property {string} message one clear sentence for the person signing in
+ * @property {boolean} restart true when this sign-in is over: the person starts again from the password
+ */
+
+const THROTTLED = new Set([
+  "TooManyRequestsException",
+  "LimitExceededException",
+  "TooManyFailedAttemptsException",
+  "ThrottlingException",
+]);
+const TRIGGER_FAILED = new Set([
+  "UserLambdaValidationException",
+  "InvalidLambdaResponseException",
+  "UnexpectedLambdaException",
+  "MalformedChallenge", // auth.js: challenge parameters this page can't show
+]);
+
+export const MESSAGES = Object.freeze({
+  wrongPassword: "Incorrect email or password.",
+  tooManyAttempts: "That answer wasn't right, and this sign-in has no attempts left. Sign in again to get a new CAPTCHA.",
+  expired: "This sign-in timed out: a CAPTCHA is valid for 3 minutes. Sign in again.",
+  throttled: "Too many sign-in attempts. Wait a few minutes, then try again.",
+  unavailable: "We couldn't prepare a CAPTCHA just now. Try again in a moment.",
+  network: "We couldn't reach the sign-in service. Check your connection and try again.",
+  resetRequired: "You need to reset your password before you can sign in.",
+  notConfirmed: "This account isn't confirmed yet.",
+  unexpected: "Sign-in didn't work. Try again.",
+});
+
+/** The message for a wrong answer when the pool sent another CAPTCHA. */
+export function wrongAnswerMessage(attemptsLeft) {
+  const left = attemptsLeft === 1 ? "1 attempt left" : `${attemptsLeft} attempts left`;
+  return `That answer wasn't right. Here is a new CAPTCHA: ${left}.`;
+}
+
+/**
+ * @param {unknown} error what Amplify threw
+ * @param {Step} step the step that was being answered
+ * @returns {Failure}
+ */
+export function explain(error, step) {
+  const name = typeof error?.name === "string" ? error.name : "";
+  const text = typeof error?.message === "string" ? error.message.toLowerCase() : "";
+  const fail = (kind, message) => ({ kind, message, restart: true });
+
+  if (THROTTLED.has(name)) return fail("throttled", MESSAGES.throttled);
+  if (name === "NetworkError") return { kind: "network", message: MESSAGES.network, restart: false };
+  if (TRIGGER_FAILED.has(name)) return fail("unavailable", MESSAGES.unavailable);
+  // Amplify's own error when its copy of the sign-in session has expired.
+  if (name === "SignInException" || name === "ExpiredCodeException") return fail("expired", MESSAGES.expired);
+  if (name === "NotAuthorizedException") {
+    if (text.includes("session")) return fail("expired", MESSAGES.expired);
+    // Cognito's lockout after repeated wrong passwords.
+    if (step === "password" && text.includes("attempts exceeded")) return fail("throttled", MESSAGES.throttled);
+    if (step === "captcha") return fail("too-many-attempts", MESSAGES.tooManyAttempts);
+    return fail("wrong-password", MESSAGES.wrongPassword);
+  }
+  // With user-existence errors prevented Cognito never says this; if a pool does, say no more.
+  if (name === "UserNotFoundException") return fail("wrong-password", MESSAGES.wrongPassword);
+  if (name === "PasswordResetRequiredException") return fail("reset-required", MESSAGES.resetRequired);
+  if (name === "UserNotConfirmedException") return fail("not-confirmed", MESSAGES.notConfirmed);
+  return fail("unexpected", MESSAGES.unexpected);
+}
