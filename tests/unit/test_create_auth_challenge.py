@@ -92,6 +92,21 @@ def test_audio_when_asked_through_client_metadata(lambda_context) -> None:
         assert sound.getnframes() / sound.getframerate() >= 2.0  # long enough to say six characters
 
 
+def test_audio_always_fits_the_parameter_limit() -> None:
+    from captcha_auth.audio import max_wav_bytes, render_audio
+
+    bound = max_wav_bytes(ANSWER_LENGTH)
+    assert len("data:audio/wav;base64,") + 4 * math.ceil(bound / 3) <= PARAMETER_LIMIT
+    for _ in range(10):
+        assert len(render_audio(challenge.new_answer())) <= bound
+
+
+def test_every_answer_character_has_a_voice() -> None:
+    from captcha_auth import audio
+
+    assert set(ALPHABET) <= set(audio._VOICES)
+
+
 HOSTILE_METADATA = {
     "unknown-format": {"captchaFormat": "video"},
     "format-upper-case": {"captchaFormat": "AUDIO"},
