@@ -12,18 +12,24 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install demo web test lint format synth deploy destroy bench clean
+.PHONY: help install install-demo demo web test lint format synth deploy destroy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed web/node_modules/.installed ## Python venvs, the pinned CDK CLI, the web page's packages
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt lambdas/requirements.txt
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+$(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.txt lambdas/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# The demo needs less than the tests: installing only that gets a newcomer to the CAPTCHA sooner.
+$(VENV)/.demo-installed: requirements.txt requirements-demo.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	touch $@
+
+install-demo: $(VENV)/.demo-installed node_modules/.installed $(EMULATOR_VENV)/.installed
 
 $(EMULATOR_VENV)/.installed: offline/requirements.txt
 	python3 -m venv $(EMULATOR_VENV)
@@ -38,7 +44,8 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-demo: install ## Deploy to a local AWS emulator and sign in (no AWS account needed)
+demo: ## Deploy to a local AWS emulator and sign in (no AWS account needed)
+	@$(MAKE) --no-print-directory -j3 install-demo
 	$(PY) -m offline.demo $(DEMO_ARGS)
 
 web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployment
