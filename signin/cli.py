@@ -119,7 +119,7 @@ def preview(png: bytes, width: int = 64) -> str:
         height = max(1, round(image.height * width / image.width / 2))  # cells are ~2:1
         pixels = image.convert("L").resize((width, height))
         ramp = "@%#*+=-:. "
-        data = list(pixels.getdata())
+        data = pixels.tobytes()  # mode L: one byte a pixel
     rows = (data[i : i + width] for i in range(0, len(data), width))
     return "\n".join("".join(ramp[value * len(ramp) // 256] for value in row) for row in rows)
 
