@@ -15,9 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
-
-from offline.emulator import REGION, ROOT, Emulator, create_user, deploy, random_password
+from offline.emulator import REGION, ROOT, Emulator, deploy_with_user
 
 STACK = "CaptchaSignIn"
 DEMO_EMAIL = "demo.user@example.com"
@@ -39,16 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
-        outputs = deploy(emulator.endpoint, args.workdir, stack_name=STACK)
-        password = random_password()
-        idp = boto3.client(
-            "cognito-idp",
-            endpoint_url=emulator.endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
-        )
-        create_user(idp, outputs["UserPoolId"], DEMO_EMAIL, password)
+        _, password = deploy_with_user(emulator.endpoint, args.workdir, STACK, DEMO_EMAIL)
         step(f"Created {DEMO_EMAIL} with a random password; signing in", started)
         command = [
             sys.executable,

@@ -184,6 +184,27 @@ def random_password() -> str:
     return "".join(chars)
 
 
+def cognito_client(endpoint: str) -> Any:
+    """A Cognito client for the emulator, with its dummy credentials."""
+    import boto3
+
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
+    )
+
+
+def deploy_with_user(endpoint: str, workdir: Path, stack_name: str, email: str) -> tuple[dict[str, str], str]:
+    """Bootstrap, deploy, and create `email` with a random password: (outputs, password)."""
+    outputs = deploy(endpoint, workdir, stack_name)
+    password = random_password()
+    create_user(cognito_client(endpoint), outputs["UserPoolId"], email, password)
+    return outputs, password
+
+
 def create_user(idp: Any, pool_id: str, email: str, password: str) -> None:
     idp.admin_create_user(
         UserPoolId=pool_id,

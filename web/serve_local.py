@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
-
-from offline.emulator import REGION, ROOT, Emulator, create_user, deploy, random_password
+from offline.emulator import ROOT, Emulator, deploy_with_user
 
 WEB = ROOT / "web"
 STACK = "CaptchaSignIn"
@@ -64,16 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
-        outputs = deploy(emulator.endpoint, args.workdir, stack_name=STACK)
-        password = random_password()
-        idp = boto3.client(
-            "cognito-idp",
-            endpoint_url=emulator.endpoint,
-            region_name=REGION,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
-        )
-        create_user(idp, outputs["UserPoolId"], DEMO_EMAIL, password)
+        outputs, password = deploy_with_user(emulator.endpoint, args.workdir, STACK, DEMO_EMAIL)
         outputs_file = args.workdir / "stack-outputs.json"
         outputs_file.write_text(json.dumps({STACK: outputs}))  # the shape `cdk deploy --outputs-file` writes
         write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file), "--stack", STACK]
