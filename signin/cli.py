@@ -24,7 +24,8 @@ PASSWORD_ENV = "CAPTCHA_SIGNIN_PASSWORD"  # noqa: S105 (the variable's name, not
 
 EPILOG = f"""\
 The password is read from ${PASSWORD_ENV} or asked for without echo; there is no flag for it,
-so it never shows in the process list or shell history.
+so it never shows in the process list. Setting the variable on the command line puts it in
+your shell history: prefer the prompt, or `read -rs {PASSWORD_ENV}; export {PASSWORD_ENV}`.
 
 examples:
   # against the stack deployed by `make deploy` (region and credentials from the AWS environment)
@@ -144,19 +145,26 @@ class TerminalSolver:
 
 
 def write_tokens(path: Path, tokens: Tokens) -> None:
-    """Raw tokens, created with mode 0600 (never wider, whatever the umask)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(
-            {
-                "IdToken": tokens.id_token,
-                "AccessToken": tokens.access_token,
-                "RefreshToken": tokens.refresh_token,
-                "ExpiresIn": tokens.expires_in,
-            },
-            handle,
-        )
+    """Raw tokens, readable only by you: written to a new 0600 file beside `path` (O_EXCL, never
+    through a link), then moved over it, so no earlier reader or wider mode ever sees them."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(
+                {
+                    "IdToken": tokens.id_token,
+                    "AccessToken": tokens.access_token,
+                    "RefreshToken": tokens.refresh_token,
+                    "ExpiresIn": tokens.expires_in,
+                },
+                handle,
+            )
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def describe(claims: dict[str, Any]) -> str:
@@ -179,7 +187,9 @@ def run(args: argparse.Namespace) -> None:
             raise SignInError(ExitCode.USAGE, f"No terminal to ask for the password: set {PASSWORD_ENV}.")
         password = getpass.getpass("Password: ")
 
-    config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=10, read_timeout=30)
+    # No automatic retries: a RespondToAuthChallenge retried after a lost reply would reuse a
+    # spent session. Throttling is reported instead (exit code 7).
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=30)
     session = boto3.session.Session(region_name=args.region)
     if not session.region_name:
         raise SignInError(ExitCode.CONFIGURATION, "No region: pass --region or set AWS_REGION.")

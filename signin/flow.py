@@ -83,8 +83,8 @@ def parse_captcha(parameters: dict[str, str]) -> Captcha:
             max_attempts=int(parameters["maxAttempts"]),
             attempts_left=int(parameters["attemptsLeft"]),
         )
-    except (KeyError, ValueError, binascii.Error) as exc:
-        raise SignInError(ExitCode.TRIGGER_FAILED, f"The pool sent a CAPTCHA this client can't read ({exc}).") from None
+    except (KeyError, ValueError, binascii.Error):
+        raise SignInError(ExitCode.TRIGGER_FAILED, "The pool sent a CAPTCHA this client can't read.") from None
 
 
 def explain(error: ClientError, *, step: str) -> SignInError:
@@ -95,6 +95,8 @@ def explain(error: ClientError, *, step: str) -> SignInError:
         return SignInError(ExitCode.THROTTLED, "Too many requests: wait a minute and try again.")
     if code == "UserNotFoundException":
         return SignInError(ExitCode.UNKNOWN_USER, "No such user in this pool.")
+    if code == "NotAuthorizedException" and "attempts exceeded" in message.lower() and step == "password":
+        return SignInError(ExitCode.THROTTLED, "Too many failed sign-ins: this user is locked out for a while.")
     if code == "ExpiredCodeException" or "session" in message.lower():
         return SignInError(ExitCode.SESSION_EXPIRED, "The sign-in session expired: start again.")
     if code == "NotAuthorizedException":

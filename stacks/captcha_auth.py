@@ -52,7 +52,7 @@ class CaptchaAuth(Construct):
         lambda_target: LambdaTarget = AWS_LAMBDA_TARGET,
     ) -> None:
         super().__init__(scope, construct_id)
-        if not 1 <= max_captcha_attempts <= 10:
+        if type(max_captcha_attempts) is not int or not 1 <= max_captcha_attempts <= 10:
             raise ValueError("max_captcha_attempts must be between 1 and 10")
 
         code = trigger_code(lambda_target)

@@ -181,7 +181,7 @@ def test_every_function_logs_json_to_its_own_retained_log_group(template_json: d
     assert used == set(log_groups) and len(used) == 4
 
 
-def test_no_function_logs_its_event(template_json: dict[str, Any]) -> None:
+def test_powertools_event_logging_is_switched_off_as_defence_in_depth(template_json: dict[str, Any]) -> None:
     for function in resources(template_json, "AWS::Lambda::Function").values():
         env = function["Properties"]["Environment"]["Variables"]
         assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
@@ -285,3 +285,13 @@ def test_local_target_builds_wheels_for_this_interpreter() -> None:
 def test_unknown_target_is_refused() -> None:
     with pytest.raises(ValueError, match="target"):
         synth(target="prod")
+
+
+@pytest.mark.parametrize("value", [0, 11, True, 3.5], ids=["zero", "eleven", "bool", "float"])
+def test_attempt_limit_prop_is_validated(value: Any) -> None:
+    import aws_cdk as cdk
+
+    from stacks.captcha_auth import CaptchaAuth
+
+    with pytest.raises(ValueError, match="max_captcha_attempts"):
+        CaptchaAuth(cdk.Stack(cdk.App(), "Check"), "Auth", max_captcha_attempts=value)

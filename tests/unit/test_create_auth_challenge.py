@@ -89,7 +89,7 @@ def test_audio_when_asked_through_client_metadata(lambda_context) -> None:
     assert len(public["captchaUrl"]) <= PARAMETER_LIMIT
     with wave.open(io.BytesIO(decode_data_url(public["captchaUrl"], "audio/wav"))) as sound:
         assert sound.getnchannels() == 1
-        assert sound.getnframes() / sound.getframerate() >= 2.0  # long enough to say six characters
+        assert sound.getnframes() / sound.getframerate() >= 2.0  # long enough to say seven characters
 
 
 def test_audio_always_fits_the_parameter_limit() -> None:
@@ -112,7 +112,7 @@ HOSTILE_METADATA = {
     "format-upper-case": {"captchaFormat": "AUDIO"},
     "format-not-a-string": {"captchaFormat": ["audio"]},
     "skip-captcha": {"skipCaptcha": "true"},
-    "answer-injection": {"answer": "AAAAAA", "privateChallengeParameters": "x"},
+    "answer-injection": {"answer": "AAAAAAA", "privateChallengeParameters": "x"},
     "ten-thousand-keys": {f"k{i}": "v" for i in range(10_000)},
     "huge-value": {"captchaFormat": "a" * 131_072},
     "metadata-not-an-object": "captchaFormat=audio",
@@ -124,7 +124,7 @@ HOSTILE_METADATA = {
 def test_hostile_client_metadata_gets_the_default_image(lambda_context, metadata: Any) -> None:
     response = run(lambda_context, clientMetadata=metadata)
     assert response["publicChallengeParameters"]["captchaFormat"] == "image"
-    assert response["privateChallengeParameters"]["answer"] != "AAAAAA"
+    assert response["privateChallengeParameters"]["answer"] != "AAAAAAA"
 
 
 def test_attempt_numbers_follow_the_session(lambda_context) -> None:

@@ -81,8 +81,17 @@ def test_unknown_user_looks_like_a_wrong_password() -> None:
         assert first.challenge_name == "PASSWORD_VERIFIER"
         with pytest.raises(CognitoError) as failure:
             flow.respond_password(first.session, proof_ok=flow is unknown)  # known: wrong proof
-        outcomes.append(str(failure.value))
-    assert outcomes[0] == outcomes[1]
+        outcomes.append(failure.value.code)
+    assert outcomes == ["NotAuthorizedException", "NotAuthorizedException"]
+    # What Define saw and decided is the same for both, but for the userNotFound flag.
+    for flow in (known, unknown):
+        sessions = [request["session"] for request in flow.requests_to("define")]
+        assert [[entry["challengeName"] for entry in session] for session in sessions] == [
+            ["SRP_A"],
+            ["SRP_A", "PASSWORD_VERIFIER"],
+        ]
+    assert [r["userNotFound"] for r in unknown.requests_to("define")] == [True, True]
+    assert not unknown.requests_to("create")
 
 
 def test_client_metadata_reaches_create_verify_and_post_authentication() -> None:

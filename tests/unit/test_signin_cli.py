@@ -29,6 +29,8 @@ def client_error(code: str, message: str = "") -> ClientError:
         ("TooManyRequestsException", "Rate exceeded", "password", ExitCode.THROTTLED),
         ("LimitExceededException", "", "captcha", ExitCode.THROTTLED),
         ("UserLambdaValidationException", "CreateAuthChallenge failed with error x.", "captcha", 9),
+        ("NotAuthorizedException", "Password attempts exceeded", "password", ExitCode.THROTTLED),
+        ("NotAuthorizedException", "Max authentication attempts exceeded", "captcha", ExitCode.CAPTCHA_FAILED),
         ("ResourceNotFoundException", "User pool client does not exist.", "password", ExitCode.CONFIGURATION),
     ],
 )
@@ -93,6 +95,17 @@ def test_token_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert '"IdToken": "a.b.c"' in path.read_text()
+
+
+def test_token_file_never_writes_through_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched")
+    link = tmp_path / "tokens.json"
+    link.symlink_to(target)
+    write_tokens(link, Tokens(id_token="a.b.c", access_token="d", refresh_token=None, expires_in=1))
+    assert target.read_text() == "untouched"
+    assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
+    assert sorted(tmp_path.iterdir()) == sorted([target, link])  # no temporary file left behind
 
 
 def test_claims_are_decoded_for_display() -> None:

@@ -10,7 +10,7 @@ from captcha_auth import verify_auth_challenge
 from captcha_auth.verify_auth_challenge import MAX_ANSWER_CHARS, lambda_handler
 from tests.conftest import load_event
 
-ANSWER = "K7PX3M"
+ANSWER = "K4AX3MH"
 
 
 def run(lambda_context: Any, answer: Any = ANSWER, **request: Any) -> bool:
@@ -26,7 +26,7 @@ def test_fixture_as_documented_is_correct(lambda_context) -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["K7PX3M", "k7px3m", "  K7PX3M\n", "K7P X3M", "Ｋ７ＰＸ３Ｍ", "k7Px3M\t"],
+    ["K4AX3MH", "k4ax3mh", "  K4AX3MH\n", "K4A X3MH", "Ｋ４ＡＸ３ＭＨ", "k4Ax3mH\t"],
     ids=["exact", "lower-case", "surrounding-space", "inner-space", "full-width", "mixed-case-tab"],
 )
 def test_what_a_person_types_is_accepted(lambda_context, answer: str) -> None:
@@ -34,22 +34,22 @@ def test_what_a_person_types_is_accepted(lambda_context, answer: str) -> None:
 
 
 BAD_ANSWERS = {
-    "wrong": "K7PX3N",
-    "prefix": "K7PX3",
-    "longer": "K7PX3MM",
+    "wrong": "K4AX3MK",
+    "prefix": "K4AX3M",
+    "longer": "K4AX3MHH",
     "empty": "",
     "only-space": "   ",
-    "one-megabyte": "K7PX3M" * 174_763,
-    "just-over-cap": "K7PX3M" + " " * (MAX_ANSWER_CHARS - 5),
-    "cyrillic-look-alike": "К7РХ3М",
-    "zero-width-joiner": "K7PX\u200d3M",
-    "lone-surrogate": "K7PX3\ud800",
-    "nul-byte": "K7PX3M\x00",
-    "rtl-override": "\u202eM3XP7K",
+    "one-megabyte": "K4AX3MH" * 174_763,
+    "just-over-cap": "K4AX3MH" + " " * (MAX_ANSWER_CHARS - 6),
+    "cyrillic-look-alike": "К4АХ3МН",
+    "zero-width-joiner": "K4AX\u200d3MH",
+    "lone-surrogate": "K4AX3M\ud800",
+    "nul-byte": "K4AX3MH\x00",
+    "rtl-override": "\u202eHM3XA4K",
     "none": None,
     "number": 7,
-    "list": ["K7PX3M"],
-    "object": {"answer": "K7PX3M"},
+    "list": ["K4AX3MH"],
+    "object": {"answer": "K4AX3MH"},
     "bool-true": True,
 }
 
@@ -61,11 +61,16 @@ def test_bad_answer_is_false(lambda_context, answer: Any) -> None:
 
 @pytest.mark.parametrize(
     "private",
-    [None, {}, {"answer": ""}, {"answer": None}, {"answer": 123}, "K7PX3M", {"Answer": "K7PX3M"}],
+    [None, {}, {"answer": ""}, {"answer": None}, {"answer": 123}, "K4AX3MH", {"Answer": "K4AX3MH"}],
     ids=["none", "empty", "empty-answer", "null-answer", "int-answer", "string", "wrong-key"],
 )
 def test_missing_or_malformed_private_parameters_are_false(lambda_context, private: Any) -> None:
     assert run(lambda_context, privateChallengeParameters=private) is False
+
+
+def test_unencodable_answer_is_false_without_an_error(lambda_context, captured_logs) -> None:
+    assert run(lambda_context, "\ud800") is False  # a lone surrogate: UTF-8 can't encode it
+    assert "verify_error" not in captured_logs()
 
 
 def test_empty_answer_never_matches_empty_expected(lambda_context) -> None:
@@ -88,7 +93,7 @@ def test_request_missing_is_false(lambda_context) -> None:
 
 def test_an_internal_error_is_a_wrong_answer_not_an_exception(lambda_context, monkeypatch, captured_logs) -> None:
     def explode(_: str) -> str:
-        raise RuntimeError("K7PX3M leaked?")
+        raise RuntimeError("K4AX3MH leaked?")
 
     monkeypatch.setattr(verify_auth_challenge, "normalise", explode)
     assert run(lambda_context) is False
@@ -106,8 +111,8 @@ def test_compare_is_constant_time_on_bytes(monkeypatch, lambda_context) -> None:
         return real(a, b)
 
     monkeypatch.setattr(verify_auth_challenge.hmac, "compare_digest", spy)
-    assert run(lambda_context, "k7px3m") is True
-    assert calls == [(b"k7px3m", b"k7px3m")]
+    assert run(lambda_context, "k4ax3mh") is True
+    assert calls == [(b"k4ax3mh", b"k4ax3mh")]
 
 
 def test_logs_never_hold_the_answer_or_the_attempt(lambda_context, captured_logs) -> None:

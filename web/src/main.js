@@ -37,6 +37,18 @@ let format = "image";
  * an answer is sent they are gone, so no spent attempt can be won back.
  */
 let credentials = null;
+/** Not kept past the sign-in session (AuthSessionValidity, 3 minutes) it was typed for. */
+const FORGET_PASSWORD_AFTER_MS = 3 * 60 * 1000;
+let forgetTimer = 0;
+
+function remember(typed) {
+  credentials = typed;
+  clearTimeout(forgetTimer);
+  forgetTimer = setTimeout(() => {
+    credentials = null;
+    $("captcha-alternatives").hidden = true;
+  }, FORGET_PASSWORD_AFTER_MS);
+}
 /** The CAPTCHA on screen. */
 let current = null;
 
@@ -142,7 +154,7 @@ async function onPassword(event) {
   const typed = { username: email.value.trim(), password: password.value };
   await busy(passwordStep, "Checking your password…", async () => {
     try {
-      credentials = typed;
+      remember(typed);
       const outcome = await start({ ...typed, metadata: metadata() });
       password.value = "";
       if (outcome.done) await showSignedIn();
