@@ -13,7 +13,7 @@ tesseract-ocr) is optional: without it only timing and size figures are printed.
 
     python -m bench.captcha_strength                 # 200 samples a variant, ~3 min on 2 cores
     python -m bench.captcha_strength --samples 5     # smoke test, ~15 s
-    python -m bench.captcha_strength --save-dir /tmp/captcha-samples   # + a few PNGs/WAVs to look at
+    python -m bench.captcha_strength --save-dir captcha-samples        # + a few PNGs/WAVs to look at
 """
 
 from __future__ import annotations
