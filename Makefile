@@ -49,20 +49,22 @@ demo: ## Deploy to a local AWS emulator and sign in (no AWS account needed)
 	$(PY) -m offline.demo $(DEMO_ARGS)
 
 web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployment
-	$(PY) -m web.serve_local $(WEB_ARGS)
+	$(PY) -m offline.web $(WEB_ARGS)
 
 test: install ## Every test: handlers, template, gates, end to end, browser
 	cd web && npm test
 	$(PY) -m pytest
 
-lint: install ## ruff and mypy
+lint: install ## ruff and mypy for the Python, Biome (lint and format) for the JavaScript
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	cd web && npm run lint
 
-format: install ## Apply ruff's formatting and fixes
+format: install ## Apply ruff's and Biome's formatting and fixes
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+	cd web && npm run format
 
 synth: install ## Synthesize (and bundle) the stack into cdk.out
 	$(CDK) synth --no-notices $(CDK_ARGS)

@@ -1,51 +1,135 @@
 #!/usr/bin/env python3
 """CDK entry point: the only place that reads context and environment.
 
-Context values (cdk.json or `-c key=value`):
-  stackName         stack name (default CaptchaSignIn)
-  sandbox           true: throw-away deployment, `cdk destroy` deletes the pool and its users
-  threatProtection  true: Plus feature plan with threat protection (billed per active user)
-  selfSignUp        true: anyone may create an account
-  target            aws (default) | local: bundle the triggers' wheels for the local emulator
-                    (`make demo`), which runs handlers on this machine's Python; the template
-                    is otherwise identical
+Every context key (cdk.json, or `-c key=value`) is listed in CONTEXT below and in the README's
+"Context" table. A value outside its allowed set stops the synth with one line naming the key
+and the values it takes.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
-from stacks.bundling import AWS_LAMBDA_TARGET, local_emulator_target
+from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code
 from stacks.captcha_sign_in_stack import CaptchaSignInStack
-from stacks.nag import apply_nag
+
+BOOLEAN = ("true", "false")
+TARGETS = ("aws", "local")
+ATTEMPTS = CaptchaAuth.MAX_CAPTCHA_ATTEMPTS_RANGE
+STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+
+# key: (what it does, the values it takes, default)
+CONTEXT = {
+    "stackName": ("the stack's name; the CLI and `make` targets look it up", "a CloudFormation stack name", "cdk.json"),
+    "sandbox": ("throw-away deployment: `cdk destroy` deletes the pool and its users", "true | false", "false"),
+    "threatProtection": ("Plus feature plan with threat protection (billed per active user)", "true | false", "false"),
+    "selfSignUp": ("anyone may create an account", "true | false", "false"),
+    "maxCaptchaAttempts": (
+        "CAPTCHA rounds per sign-in",
+        f"a whole number from {ATTEMPTS[0]} to {ATTEMPTS[-1]}",
+        str(CaptchaAuth.DEFAULT_MAX_CAPTCHA_ATTEMPTS),
+    ),
+    "target": ("local: bundle the triggers' wheels for the local emulator (`make demo`)", "aws | local", "aws"),
+}
 
 
-def _flag(app: cdk.App, key: str) -> bool:
-    return str(app.node.try_get_context(key)).lower() == "true"
+class ContextError(ValueError):
+    """A context value this app does not take. Its text is the one line the user sees."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack_name: str
+    sandbox: bool
+    threat_protection: bool
+    self_sign_up: bool
+    max_captcha_attempts: int | None
+    target: str
+
+
+def _refuse(key: str, value: Any) -> ContextError:
+    return ContextError(f"context {key}={value!r} is not allowed: {key} takes {CONTEXT[key][1]}")
+
+
+def read_settings(get: Callable[[str], Any]) -> Settings:
+    """Parse every context key; `get` returns a key's value or None (`app.node.try_get_context`).
+
+    cdk.json may hold JSON booleans and numbers, `-c` always gives strings: both are taken."""
+
+    def boolean(key: str) -> bool:
+        value = get(key)
+        if value is None:
+            return False
+        text = str(value).lower() if isinstance(value, bool) else value
+        if text not in BOOLEAN:
+            raise _refuse(key, value)
+        return bool(text == "true")
+
+    stack_name = get("stackName")
+    if not isinstance(stack_name, str) or not STACK_NAME.fullmatch(stack_name):
+        raise _refuse("stackName", stack_name)
+    target = get("target") or "aws"
+    if target not in TARGETS:
+        raise _refuse("target", target)
+    attempts = get("maxCaptchaAttempts")
+    if attempts is not None:
+        text = str(attempts) if type(attempts) is int else attempts
+        if not isinstance(text, str) or not text.isascii() or not text.isdigit() or int(text) not in ATTEMPTS:
+            raise _refuse("maxCaptchaAttempts", attempts)
+        attempts = int(text)
+    return Settings(
+        stack_name=stack_name,
+        sandbox=boolean("sandbox"),
+        threat_protection=boolean("threatProtection"),
+        self_sign_up=boolean("selfSignUp"),
+        max_captcha_attempts=attempts,
+        target=target,
+    )
 
 
 def build_app(app: cdk.App) -> CaptchaSignInStack:
-    threat_protection = _flag(app, "threatProtection")
-    target = app.node.try_get_context("target") or "aws"
-    if target not in ("aws", "local"):
-        raise ValueError("context target must be aws or local")
+    """The stack, from the context, with the cdk-nag gate armed. Raises ContextError."""
+    settings = read_settings(app.node.try_get_context)
+    auth: dict[str, Any] = {
+        "threat_protection": settings.threat_protection,
+        "self_sign_up_enabled": settings.self_sign_up,
+    }
+    if settings.max_captcha_attempts is not None:
+        auth["max_captcha_attempts"] = settings.max_captcha_attempts
+    if settings.target == "local":
+        # The emulator runs every handler on this machine's Python whatever the template says:
+        # only the wheels change, so the deployed template is the one tested.
+        auth["code"] = bundled_trigger_code(for_this_machine=True)
     stack = CaptchaSignInStack(
         app,
-        app.node.try_get_context("stackName") or "CaptchaSignIn",
-        sandbox=_flag(app, "sandbox"),
-        threat_protection=threat_protection,
-        self_sign_up_enabled=_flag(app, "selfSignUp"),
-        lambda_target=local_emulator_target() if target == "local" else AWS_LAMBDA_TARGET,
+        settings.stack_name,
+        sandbox=settings.sandbox,
+        auth=auth,
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="Cognito sign-in: password (SRP) first, then a CAPTCHA (custom auth triggers)",
     )
-    apply_nag(app, stack, threat_protection=threat_protection)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack
 
 
+def main() -> int:
+    app = cdk.App()
+    try:
+        build_app(app)
+    except ContextError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
 if __name__ == "__main__":
-    application = cdk.App()
-    build_app(application)
-    application.synth()
+    sys.exit(main())

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from signin.project import cdk_json
+
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS = ROOT / "lambdas"
 EVENTS = ROOT / "tests" / "events"
@@ -27,9 +29,12 @@ QUIET_JSII = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
 
 def ensure_lambdas_importable() -> None:
-    """The handlers import `captcha_auth` as a top-level package, as Lambda does."""
+    """The handlers import `captcha_auth` as a top-level package, as Lambda does, and read their
+    settings from the environment the construct gives them (here: its default attempt limit;
+    child processes inherit it)."""
     if str(LAMBDAS) not in sys.path:
         sys.path.insert(0, str(LAMBDAS))
+    os.environ.setdefault("MAX_CAPTCHA_ATTEMPTS", "3")
 
 
 def median(values: Sequence[float]) -> float:
@@ -53,8 +58,8 @@ def cdk_context() -> dict[str, Any]:
     The CLI also turns cdk.json's top-level `versionReporting: false` into context, so it is
     mirrored here; an App run by hand would otherwise add the version-reporting resource.
     """
-    config = json.loads((ROOT / "cdk.json").read_text())
-    context = dict(config.get("context", {}))
+    config = cdk_json()
+    context = dict(config["context"])
     if config.get("versionReporting") is False:
         context["aws:cdk:version-reporting"] = False
     context["aws:cdk:bundling-stacks"] = []
@@ -86,16 +91,6 @@ def timed_run(command: Sequence[str], *, cwd: Path, env: dict[str, str] | None =
 def event_text(name: str) -> str:
     """A documented trigger event (tests/events/NAME.json), as text, so each call gets a fresh copy."""
     return (EVENTS / f"{name}.json").read_text()
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    """The LambdaContext fields Powertools may read."""
-
-    function_name: str = "bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 # ---- formatting -------------------------------------------------------------------------

@@ -13,11 +13,18 @@ import time
 from pathlib import Path
 
 from bench.common import Section, Table, fmt_s
-from offline.emulator import Emulator, bootstrap, cognito_client, create_user, deploy_stack, random_password
+from offline.emulator import (
+    WITH_INSPECTOR,
+    Emulator,
+    bootstrap,
+    cognito_client,
+    create_user,
+    deploy_stack,
+    random_password,
+)
+from offline.inspector import pending_answer
 from signin.flow import sign_in
-from tests.e2e.emulator_state import pending_answer
 
-INSPECTOR = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "ministack_with_inspector.py"
 STACK = "CaptchaSignInBench"
 EMAIL = "bench.user@example.com"
 
@@ -27,7 +34,7 @@ def offline_deploy_section() -> Section:
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-deploy-") as scratch:
         workdir = Path(scratch)
-        emulator = Emulator(workdir=workdir, launcher=[str(INSPECTOR)])
+        emulator = Emulator(workdir=workdir, launcher=WITH_INSPECTOR)
         start = time.perf_counter()
         with emulator:
             timings["emulator start"] = time.perf_counter() - start

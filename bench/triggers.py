@@ -24,7 +24,7 @@ from packaging.requirements import Requirement
 
 from bench.common import (
     LAMBDAS,
-    FakeLambdaContext,
+    ROOT,
     Section,
     Table,
     ensure_lambdas_importable,
@@ -34,6 +34,7 @@ from bench.common import (
     median,
     percentile,
 )
+from offline.lambda_context import LocalLambdaContext
 
 Check = Callable[[dict[str, Any]], bool]
 
@@ -110,14 +111,13 @@ WARMUP_CALLS = 3
 # Runs in a fresh interpreter: times the handler import and its first call separately, from
 # inside the process (interpreter start-up is reported apart, as process wall time).
 COLD_CHILD = """\
-import importlib, json, resource, sys, time, types
-path_entry, module_name, event_json = sys.argv[1:4]
-sys.path.insert(0, path_entry)
+import importlib, json, resource, sys, time
+path_entry, module_name, event_json, project_root = sys.argv[1:5]
+sys.path.insert(0, project_root)
+from offline.lambda_context import LocalLambdaContext
+sys.path[0] = path_entry
 event = json.loads(event_json)
-context = types.SimpleNamespace(
-    function_name="bench", memory_limit_in_mb=512, aws_request_id="00000000-0000-0000-0000-000000000000",
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
-)
+context = LocalLambdaContext()
 start = time.perf_counter()
 module = importlib.import_module(module_name)
 imported = time.perf_counter()
@@ -190,7 +190,7 @@ def bundle_like_tree(dest: Path) -> Path:
 def _cold_once(case: Case, path_entry: Path, *, bundled: bool) -> dict[str, float]:
     # -I: no user site or PYTHON* variables; -B with the bundle-like tree keeps it free of .pyc.
     flags = ["-I", "-B"] if bundled else ["-I"]
-    command = [sys.executable, *flags, "-c", COLD_CHILD, str(path_entry), case.module, case.event_json()]
+    command = [sys.executable, *flags, "-c", COLD_CHILD, str(path_entry), case.module, case.event_json(), str(ROOT)]
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     wall_ms = (time.perf_counter() - start) * 1000
@@ -256,7 +256,7 @@ def _handler(case: Case) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
 
 def _warm_up(case: Case, handler: Callable[[dict[str, Any], Any], dict[str, Any]]) -> dict[str, Any]:
-    context = FakeLambdaContext()
+    context = LocalLambdaContext()
     result: dict[str, Any] = {}
     for _ in range(WARMUP_CALLS):
         result = handler(json.loads(case.event_json()), context)
@@ -269,7 +269,7 @@ def warm_latency(case: Case, calls: int) -> dict[str, float]:
     handler = _handler(case)
     text = case.event_json()
     events = [json.loads(text) for _ in range(calls)]  # fresh copies, built outside the timing
-    context = FakeLambdaContext()
+    context = LocalLambdaContext()
     timings: list[float] = []
     with _counted_logs() as logs:
         last = _warm_up(case, handler)
@@ -306,7 +306,7 @@ def create_vs_floor(calls: int) -> dict[str, float]:
     answers = ["".join(random.choices(ALPHABET, k=ANSWER_LENGTH)) for _ in range(calls + WARMUP_CALLS)]
     text = CREATE_IMAGE.event_json()
     events = [json.loads(text) for _ in range(calls)]
-    context = FakeLambdaContext()
+    context = LocalLambdaContext()
     ours: list[float] = []
     floor: list[float] = []
     with _counted_logs() as logs:

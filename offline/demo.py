@@ -15,14 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from offline.emulator import REGION, ROOT, Emulator, deploy_with_user
-
-STACK = "CaptchaSignIn"
-DEMO_EMAIL = "demo.user@example.com"
-
-
-def step(message: str, started: float) -> None:
-    print(f"[{time.monotonic() - started:5.1f}s] {message}", flush=True)
+from offline.emulator import DEMO_EMAIL, REGION, ROOT, Emulator, deploy_with_user, step
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
-        _, password = deploy_with_user(emulator.endpoint, args.workdir, STACK, DEMO_EMAIL)
+        outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         step(f"Created {DEMO_EMAIL} with a random password; signing in", started)
         command = [
             sys.executable,
@@ -47,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
             emulator.endpoint,
             "--region",
             REGION,
-            "--stack-name",
-            STACK,
+            "--user-pool-id",
+            outputs["UserPoolId"],
+            "--client-id",
+            outputs["UserPoolClientId"],
             "--username",
             DEMO_EMAIL,
             "--captcha-dir",

@@ -1,5 +1,5 @@
 """Start and stop the local AWS emulator (ministack) and deploy the stack to it with the
-pinned CDK CLI. Used by `make demo` and the end-to-end tests.
+pinned CDK CLI. Used by `make demo`, `make web`, the end-to-end tests and the benchmarks.
 
 The emulator always binds 127.0.0.1 and is stopped by its PID.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import string
 import subprocess
@@ -20,11 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from offline.processes import stop
+from signin.project import ROOT, stack_name
+
 MINISTACK_PYTHON = ROOT / ".venv-ministack" / "bin" / "python"
+# ministack plus one read-only route with the pending CAPTCHA's answer (offline/inspector.py):
+# for the tests and benchmarks, which play the human. `make demo` and `make web` never use it.
+WITH_INSPECTOR = [str(Path(__file__).resolve().parent / "ministack_with_inspector.py")]
+DEMO_EMAIL = "demo.user@example.com"
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
+
+
+def step(message: str, started: float) -> None:
+    """One line of progress, with the seconds since `started`."""
+    print(f"[{time.monotonic() - started:5.1f}s] {message}", flush=True)
 
 
 def free_port() -> int:
@@ -82,17 +92,8 @@ class Emulator:
 
     def stop(self) -> None:
         """Stop the process we started, by its PID (and its Lambda workers with it)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        pid = self.process.pid
-        try:
-            os.killpg(pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        except ProcessLookupError:
-            pass
+        if self.process is not None:
+            stop(self.process)
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -143,19 +144,20 @@ def bootstrap(endpoint: str, workdir: Path) -> None:
     )
 
 
-def deploy_stack(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
+def deploy_stack(endpoint: str, workdir: Path, name: str | None = None) -> dict[str, str]:
     """`cdk deploy` for the local target (throw-away: sandbox); returns the stack's outputs."""
+    name = name or stack_name()
     outputs_file = workdir / "outputs.json"
     cdk(
         [
             "deploy",
-            stack_name,
+            name,
             "--context",
             "target=local",
             "--context",
             "sandbox=true",
             "--context",
-            f"stackName={stack_name}",
+            f"stackName={name}",
             "--require-approval",
             "never",
             "--output",
@@ -166,14 +168,14 @@ def deploy_stack(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn"
         endpoint,
         log=workdir / "cdk.log",
     )
-    outputs: dict[str, str] = json.loads(outputs_file.read_text())[stack_name]
+    outputs: dict[str, str] = json.loads(outputs_file.read_text())[name]
     return outputs
 
 
-def deploy(endpoint: str, workdir: Path, stack_name: str = "CaptchaSignIn") -> dict[str, str]:
+def deploy(endpoint: str, workdir: Path, name: str | None = None) -> dict[str, str]:
     """Bootstrap, then deploy; returns the stack's outputs."""
     bootstrap(endpoint, workdir)
-    return deploy_stack(endpoint, workdir, stack_name)
+    return deploy_stack(endpoint, workdir, name)
 
 
 def random_password() -> str:
@@ -197,9 +199,10 @@ def cognito_client(endpoint: str) -> Any:
     )
 
 
-def deploy_with_user(endpoint: str, workdir: Path, stack_name: str, email: str) -> tuple[dict[str, str], str]:
-    """Bootstrap, deploy, and create `email` with a random password: (outputs, password)."""
-    outputs = deploy(endpoint, workdir, stack_name)
+def deploy_with_user(endpoint: str, workdir: Path, email: str = DEMO_EMAIL) -> tuple[dict[str, str], str]:
+    """Bootstrap, deploy the stack under cdk.json's name, and create `email` with a random
+    password: (outputs, password)."""
+    outputs = deploy(endpoint, workdir)
     password = random_password()
     create_user(cognito_client(endpoint), outputs["UserPoolId"], email, password)
     return outputs, password

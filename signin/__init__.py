@@ -1,3 +1,5 @@
 """Command-line sign-in for the deployed pool: SRP password first, then the CAPTCHA."""
 
-__version__ = "0.1.0"
+from signin.project import version
+
+__version__ = version()

@@ -19,6 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from signin import __version__
 from signin.flow import Captcha, ExitCode, SignInError, Tokens, sign_in
+from signin.project import stack_name
 
 PASSWORD_ENV = "CAPTCHA_SIGNIN_PASSWORD"  # noqa: S105 (the variable's name, not a password)
 
@@ -55,7 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--username", help="the user's email address (asked for if left out)")
-    parser.add_argument("--stack-name", default="CaptchaSignIn", help="stack whose outputs name the pool and client")
+    parser.add_argument(
+        "--stack-name",
+        default=None,
+        help="stack whose outputs name the pool and client (default: stackName in cdk.json)",
+    )
     parser.add_argument("--user-pool-id", help="skip the stack look-up: the pool id")
     parser.add_argument("--client-id", help="skip the stack look-up: the app client id")
     parser.add_argument("--region", help="AWS region (default: the AWS environment's)")
@@ -96,6 +101,7 @@ def say(message: str) -> None:
 def resolve_pool(args: argparse.Namespace, session: boto3.session.Session, config: Config) -> tuple[str, str]:
     if args.user_pool_id and args.client_id:
         return args.user_pool_id, args.client_id
+    args.stack_name = args.stack_name or stack_name()
     say(f"… Reading the outputs of stack {args.stack_name}")
     cloudformation = session.client("cloudformation", endpoint_url=args.endpoint_url, config=config)
     try:

@@ -12,10 +12,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pycognito.aws_srp import AWSSRP
+
+# What a person is told, and which CAPTCHA media this client accepts: shared with the web page
+# (web/src/errors.js, web/src/auth.js), so both clients say the same thing.
+_SHARED = json.loads((Path(__file__).resolve().parent / "messages.json").read_text())
+MESSAGES: dict[str, str] = _SHARED["messages"]
+CAPTCHA_MEDIA_TYPES: dict[str, list[str]] = _SHARED["captchaMediaTypes"]
 
 
 class ExitCode(IntEnum):
@@ -71,20 +78,24 @@ Progress = Callable[[str], None]
 def parse_captcha(parameters: dict[str, str]) -> Captcha:
     """Decode the public challenge parameters; refuse anything not shaped as expected."""
     try:
+        captcha_format = parameters.get("captchaFormat", "image")
         url = parameters["captchaUrl"]
         header, _, payload = url.partition(",")
         if not header.startswith("data:") or not header.endswith(";base64"):
             raise ValueError("not a base64 data URL")
+        media_type = header[len("data:") : -len(";base64")]
+        if media_type not in CAPTCHA_MEDIA_TYPES.get(captcha_format, []):
+            raise ValueError("not a medium this client plays")
         return Captcha(
-            format=parameters.get("captchaFormat", "image"),
-            media_type=header[len("data:") : -len(";base64")],
+            format=captcha_format,
+            media_type=media_type,
             data=base64.b64decode(payload, validate=True),
             attempt=int(parameters["attempt"]),
             max_attempts=int(parameters["maxAttempts"]),
             attempts_left=int(parameters["attemptsLeft"]),
         )
     except (KeyError, ValueError, binascii.Error):
-        raise SignInError(ExitCode.TRIGGER_FAILED, "The pool sent a CAPTCHA this client can't read.") from None
+        raise SignInError(ExitCode.TRIGGER_FAILED, MESSAGES["unavailable"]) from None
 
 
 def explain(error: ClientError, *, step: str) -> SignInError:
@@ -92,23 +103,23 @@ def explain(error: ClientError, *, step: str) -> SignInError:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
     if code in ("TooManyRequestsException", "LimitExceededException", "ThrottlingException"):
-        return SignInError(ExitCode.THROTTLED, "Too many requests: wait a minute and try again.")
-    if code == "UserNotFoundException":
-        return SignInError(ExitCode.UNKNOWN_USER, "No such user in this pool.")
+        return SignInError(ExitCode.THROTTLED, MESSAGES["throttled"])
+    if code == "UserNotFoundException":  # only where the pool reveals it; the page says no more
+        return SignInError(ExitCode.UNKNOWN_USER, MESSAGES["wrongPassword"])
     if code == "NotAuthorizedException" and "attempts exceeded" in message.lower() and step == "password":
-        return SignInError(ExitCode.THROTTLED, "Too many failed sign-ins: this user is locked out for a while.")
+        return SignInError(ExitCode.THROTTLED, MESSAGES["lockedOut"])
     if code == "ExpiredCodeException" or "session" in message.lower():
-        return SignInError(ExitCode.SESSION_EXPIRED, "The sign-in session expired: start again.")
+        return SignInError(ExitCode.SESSION_EXPIRED, MESSAGES["expired"])
     if code == "NotAuthorizedException":
         if step == "captcha":
-            return SignInError(ExitCode.CAPTCHA_FAILED, "Sign-in refused at the CAPTCHA: no attempts left.")
-        return SignInError(ExitCode.WRONG_PASSWORD, "Incorrect username or password.")
+            return SignInError(ExitCode.CAPTCHA_FAILED, MESSAGES["captchaFailed"])
+        return SignInError(ExitCode.WRONG_PASSWORD, MESSAGES["wrongPassword"])
     if code == "PasswordResetRequiredException":
-        return SignInError(ExitCode.WRONG_PASSWORD, "This user must reset their password first.")
+        return SignInError(ExitCode.WRONG_PASSWORD, MESSAGES["resetRequired"])
     if code == "UserNotConfirmedException":
-        return SignInError(ExitCode.WRONG_PASSWORD, "This user has not confirmed their account yet.")
+        return SignInError(ExitCode.WRONG_PASSWORD, MESSAGES["notConfirmed"])
     if code in ("UserLambdaValidationException", "InvalidLambdaResponseException", "UnexpectedLambdaException"):
-        return SignInError(ExitCode.TRIGGER_FAILED, "The pool's sign-in triggers failed; see their logs.")
+        return SignInError(ExitCode.TRIGGER_FAILED, MESSAGES["unavailable"])
     if code in ("ResourceNotFoundException", "InvalidParameterException", "InvalidUserPoolConfigurationException"):
         return SignInError(ExitCode.CONFIGURATION, f"The pool or client is not set up for this sign-in ({code}).")
     return SignInError(ExitCode.CONFIGURATION, f"Cognito refused the request ({code or 'unknown error'}).")
@@ -161,7 +172,7 @@ def sign_in(
     except ClientError as error:
         raise explain(error, step=step) from None
     except BotoCoreError as error:
-        raise SignInError(ExitCode.CONFIGURATION, f"Could not reach Cognito ({type(error).__name__}).") from None
+        raise SignInError(ExitCode.CONFIGURATION, f"{MESSAGES['network']} ({type(error).__name__})") from None
     result = response["AuthenticationResult"]
     return Tokens(
         id_token=result["IdToken"],

@@ -27,7 +27,7 @@ from captcha_auth import (
     post_authentication,
     verify_auth_challenge,
 )
-from tests.conftest import FakeLambdaContext
+from offline.lambda_context import LocalLambdaContext
 
 USER_SUB = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 CLIENT_ID = "1example23456789"
@@ -122,7 +122,7 @@ class CognitoFlow:
         }
         self.invocations.append((name, copy.deepcopy(event)))
         try:
-            result = module.lambda_handler(event, FakeLambdaContext())
+            result = module.lambda_handler(event, LocalLambdaContext())
         except Exception as exc:
             raise CognitoError("UserLambdaValidationException", f"{name} failed with error {exc}.") from None
         return result["response"]

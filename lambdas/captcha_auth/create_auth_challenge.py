@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
-    CreateAuthChallengeTriggerEvent,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.challenge import AUDIO_FORMAT, IMAGE_FORMAT, data_url, new_answer
@@ -62,17 +58,16 @@ def build_challenge(request: dict) -> dict:
     }
 
 
-@event_source(data_class=CreateAuthChallengeTriggerEvent)
-def lambda_handler(event: CreateAuthChallengeTriggerEvent, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        request = event.raw_event.get("request")
+        request = event.get("request")
         if not isinstance(request, dict):
             raise ValueError("malformed request")
         response = build_challenge(request)
     except Exception as exc:
         logger.error("create_error", extra={"error_type": type(exc).__name__})
         raise ChallengeUnavailable() from None
-    event.raw_event["response"] = response
+    event["response"] = response
     params = response["publicChallengeParameters"]
     logger.info("captcha_created", extra={"format": params["captchaFormat"], "attempt": params["attempt"]})
-    return event.raw_event
+    return event

@@ -10,10 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
-    DefineAuthChallengeTriggerEvent,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.common import CAPTCHA_CHALLENGE, logger, max_captcha_attempts
@@ -105,10 +101,9 @@ def _apply(event: dict, decision: Decision) -> dict:
     return event
 
 
-@event_source(data_class=DefineAuthChallengeTriggerEvent)
-def lambda_handler(event: DefineAuthChallengeTriggerEvent, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        request = event.raw_event.get("request")
+        request = event.get("request")
         if not isinstance(request, dict):
             decision = deny("malformed_request")
         else:
@@ -124,4 +119,4 @@ def lambda_handler(event: DefineAuthChallengeTriggerEvent, context: LambdaContex
             "reason": decision.reason,
         },
     )
-    return _apply(event.raw_event, decision)
+    return _apply(event, decision)

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes import event_source
-from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
-    PostAuthenticationTriggerEvent,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.common import logger
@@ -49,10 +45,9 @@ def audit_record(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@event_source(data_class=PostAuthenticationTriggerEvent)
-def lambda_handler(event: PostAuthenticationTriggerEvent, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        logger.info("sign_in_audit", extra=audit_record(event.raw_event))
+        logger.info("sign_in_audit", extra=audit_record(event))
     except Exception as exc:  # an audit problem must not undo a completed sign-in
         logger.error("audit_error", extra={"error_type": type(exc).__name__})
-    return event.raw_event
+    return event

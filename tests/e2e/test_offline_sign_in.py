@@ -17,9 +17,9 @@ import jwt
 import pytest
 from PIL import Image
 
-from offline.emulator import ROOT
 from signin.flow import Captcha, ExitCode, SignInError, sign_in
-from tests.e2e.conftest import Deployment
+from signin.project import ROOT
+from tests.e2e.deployment import STACK, Deployment
 
 pytestmark = pytest.mark.e2e
 
@@ -102,7 +102,7 @@ def test_cli_reports_a_wrong_password_in_one_line(deployment: Deployment) -> Non
             "--region",
             "us-east-1",
             "--stack-name",
-            "CaptchaSignInE2E",
+            STACK,
             "--username",
             deployment.email,
         ],

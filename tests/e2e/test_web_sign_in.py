@@ -38,14 +38,16 @@ from playwright.sync_api import (
 )
 
 from captcha_auth.post_authentication import audit_record
-from offline.emulator import ROOT, free_port
-from tests.e2e.conftest import STACK, Deployment
+from offline.emulator import free_port
+from offline.processes import stop
+from signin.project import ROOT, version
+from tests.e2e.deployment import Deployment
 
 pytestmark = pytest.mark.e2e
 
 WEB = ROOT / "web"
 ARTIFACTS = ROOT / "test-artifacts" / "web"
-APP_VERSION = json.loads((WEB / "package.json").read_text())["version"]
+APP_VERSION = version()  # the one version string: pyproject.toml
 # Chromium as packaged by the distribution; tools' own browser downloads are not used.
 CHROMIUM_FLAGS = [
     "--headless",
@@ -68,16 +70,6 @@ def chromium_path() -> str:
     return path
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The page built for production, with its config.json for this deployment, served as
@@ -90,8 +82,8 @@ def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> It
     vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
     subprocess.run([node, *vite], cwd=WEB, check=True)
     outputs = work / "stack-outputs.json"
-    outputs.write_text(json.dumps({STACK: deployment.outputs}))
-    config = ["--outputs", str(outputs), "--stack", STACK, "--endpoint", deployment.emulator.endpoint]
+    outputs.write_text(json.dumps({"E2E": deployment.outputs}))
+    config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint]
     config += ["--out", str(dist / "config.json")]
     subprocess.run([node, "scripts/write-config.mjs", *config], cwd=WEB, check=True, capture_output=True)
 
@@ -101,6 +93,7 @@ def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> It
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(dist), str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"
     try:

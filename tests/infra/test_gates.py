@@ -4,33 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any
 
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from stacks.nag import acknowledged_findings
-from tests.conftest import synth
-
-ASSET_HASH = re.compile(r"[0-9a-f]{64}")
-
-
-def mask_assets(template_json: dict[str, Any]) -> dict[str, Any]:
-    """Replace asset hashes, so the snapshot is the same on every machine and does not change
-    when only a handler's code does."""
-    masked = copy.deepcopy(template_json)
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {key: ("<asset>" if key == "S3Key" else walk(value)) for key, value in node.items()}
-        if isinstance(node, list):
-            return [walk(item) for item in node]
-        if isinstance(node, str):
-            return ASSET_HASH.sub("<asset-hash>", node)
-        return node
-
-    return walk(masked)
+from stacks.captcha_auth.nag import acknowledged_findings
+from tests.support import mask_assets, synth
 
 
 @pytest.fixture
@@ -51,36 +31,28 @@ def test_masking_hides_code_changes(template_json: dict[str, Any]) -> None:
     assert "<asset>" in json.dumps(mask_assets(template_json))
 
 
-def test_nag_gate_has_no_unacknowledged_findings(template_json: dict[str, Any]) -> None:
-    # The session template synthesized with AwsSolutionsChecks applied; an unacknowledged error
-    # would have raised. This proves the gate is armed: without the acknowledgements it fails.
-    assert template_json["Resources"]
-    import aws_cdk as cdk
+@pytest.mark.parametrize(
+    ("finding", "context"),
+    [("AwsSolutions-COG2", {}), ("AwsSolutions-COG8", {})],
+    ids=["mfa", "essentials-plan"],
+)
+def test_the_nag_gate_is_armed_and_every_acknowledgement_is_needed(
+    monkeypatch: pytest.MonkeyPatch, finding: str, context: dict[str, str]
+) -> None:
+    """The session template passed the gate; without this one acknowledgement the synth fails
+    on exactly this finding, so none of them is dead weight."""
+    from stacks.captcha_auth import construct
 
-    import app as cdk_app
-    from stacks import nag
+    def all_but_one(**kwargs: Any) -> dict[str, str]:
+        return {k: v for k, v in acknowledged_findings(**kwargs).items() if k != finding}
 
-    original = nag.acknowledged_findings
-    nag_app = cdk.App(context={"aws:cdk:bundling-stacks": []})
-    try:
-        nag.acknowledged_findings = lambda **_: {}  # type: ignore[assignment]
-        cdk_app.build_app(nag_app)
-        with pytest.raises(RuntimeError, match="ValidationFailed"):
-            nag_app.synth()
-    finally:
-        nag.acknowledged_findings = original
-
-
-@pytest.mark.parametrize("threat_protection", [False, True])
-def test_every_acknowledgement_has_a_real_reason(threat_protection: bool) -> None:
-    findings = acknowledged_findings(threat_protection=threat_protection)
-    assert "AwsSolutions-COG2" in findings
-    assert ("AwsSolutions-COG8" in findings) is not threat_protection
-    for reason in findings.values():
-        assert len(reason.split()) >= 25
+    monkeypatch.setattr(construct, "acknowledged_findings", all_but_one)
+    with pytest.raises(RuntimeError, match=finding):
+        synth(**context)
 
 
 def test_threat_protection_template_passes_nag_without_the_plus_acknowledgement() -> None:
+    assert "AwsSolutions-COG8" not in acknowledged_findings(threat_protection=True)
     synth(threatProtection="true")  # raises if COG8 were still needed and not acknowledged
 
 

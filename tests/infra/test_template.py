@@ -7,15 +7,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from captcha_auth.common import MAX_CAPTCHA_ATTEMPTS
-from stacks.captcha_auth import DEFAULT_MAX_CAPTCHA_ATTEMPTS
-from tests.conftest import synth
+from tests.support import mask_assets, resources, synth
 
 TRIGGER_KEYS = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallengeResponse", "PostAuthentication")
-
-
-def resources(template_json: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template_json["Resources"].items() if v["Type"] == resource_type}
 
 
 def only(template_json: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -181,16 +175,29 @@ def test_every_function_logs_json_to_its_own_retained_log_group(template_json: d
     assert used == set(log_groups) and len(used) == 4
 
 
-def test_powertools_event_logging_is_switched_off_as_defence_in_depth(template_json: dict[str, Any]) -> None:
-    for function in resources(template_json, "AWS::Lambda::Function").values():
-        env = function["Properties"]["Environment"]["Variables"]
-        assert env["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+def test_the_attempt_limit_reaches_define_and_create_only(template_json: dict[str, Any]) -> None:
+    limits = {
+        f["Properties"]["Handler"].split(".")[1]: f["Properties"]["Environment"]["Variables"].get(
+            "MAX_CAPTCHA_ATTEMPTS"
+        )
+        for f in resources(template_json, "AWS::Lambda::Function").values()
+    }
+    assert limits == {
+        "define_auth_challenge": "3",
+        "create_auth_challenge": "3",
+        "verify_auth_challenge": None,
+        "post_authentication": None,
+    }
 
 
-def test_attempt_limit_reaches_the_handlers_and_matches_the_runtime_default(template_json: dict[str, Any]) -> None:
-    assert DEFAULT_MAX_CAPTCHA_ATTEMPTS == MAX_CAPTCHA_ATTEMPTS
-    for function in resources(template_json, "AWS::Lambda::Function").values():
-        assert function["Properties"]["Environment"]["Variables"]["MAX_CAPTCHA_ATTEMPTS"] == "3"
+def test_the_attempt_limit_from_context_reaches_the_template() -> None:
+    functions = resources(synth(maxCaptchaAttempts="6").to_json(), "AWS::Lambda::Function").values()
+    assert sorted(f["Properties"]["Environment"]["Variables"].get("MAX_CAPTCHA_ATTEMPTS", "-") for f in functions) == [
+        "-",
+        "-",
+        "6",
+        "6",
+    ]
 
 
 def test_memory_sizes(template_json: dict[str, Any]) -> None:
@@ -243,6 +250,9 @@ def test_outputs(template_json: dict[str, Any]) -> None:
     (client_id,) = resources(template_json, "AWS::Cognito::UserPoolClient")
     assert outputs["UserPoolClientId"]["Value"] == {"Ref": client_id}
     assert outputs["Region"]["Value"] == {"Ref": "AWS::Region"}
+    # The clients learn the sign-in session's lifetime from here, not from a copy of their own.
+    (client,) = resources(template_json, "AWS::Cognito::UserPoolClient").values()
+    assert outputs["AuthSessionValidityMinutes"]["Value"] == str(client["Properties"]["AuthSessionValidity"])
 
 
 @pytest.mark.parametrize(
@@ -261,37 +271,8 @@ def test_removal_policy_per_context(template, context, policy, deletion_protecti
 
 
 def test_local_target_changes_nothing_but_the_bundle(template_json: dict[str, Any]) -> None:
-    from tests.infra.test_gates import mask_assets
-
     local = synth(target="local").to_json()
     assert mask_assets(local) == mask_assets(template_json)
     code = [r["Properties"]["Code"]["S3Key"] for r in resources(local, "AWS::Lambda::Function").values()]
     aws_code = [r["Properties"]["Code"]["S3Key"] for r in resources(template_json, "AWS::Lambda::Function").values()]
     assert set(code).isdisjoint(aws_code)  # different wheels, never the same asset
-
-
-def test_local_target_builds_wheels_for_this_interpreter() -> None:
-    import platform
-    import sys
-
-    from stacks.bundling import AWS_LAMBDA_TARGET, local_emulator_target
-
-    local = local_emulator_target()
-    assert local.python_version == f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert local.pip_platform.endswith(platform.machine())
-    assert (AWS_LAMBDA_TARGET.pip_platform, AWS_LAMBDA_TARGET.python_version) == ("manylinux_2_28_aarch64", "3.14")
-
-
-def test_unknown_target_is_refused() -> None:
-    with pytest.raises(ValueError, match="target"):
-        synth(target="prod")
-
-
-@pytest.mark.parametrize("value", [0, 11, True, 3.5], ids=["zero", "eleven", "bool", "float"])
-def test_attempt_limit_prop_is_validated(value: Any) -> None:
-    import aws_cdk as cdk
-
-    from stacks.captcha_auth import CaptchaAuth
-
-    with pytest.raises(ValueError, match="max_captcha_attempts"):
-        CaptchaAuth(cdk.Stack(cdk.App(), "Check"), "Auth", max_captcha_attempts=value)

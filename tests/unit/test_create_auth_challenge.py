@@ -16,7 +16,7 @@ from captcha_auth import challenge, create_auth_challenge
 from captcha_auth.challenge import ALPHABET, ANSWER_LENGTH
 from captcha_auth.common import CAPTCHA_CHALLENGE
 from captcha_auth.create_auth_challenge import lambda_handler
-from tests.conftest import load_event
+from tests.support import load_event
 
 PARAMETER_LIMIT = 131_072  # characters per challenge parameter value
 

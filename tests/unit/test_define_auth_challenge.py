@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from captcha_auth.common import CAPTCHA_CHALLENGE, MAX_CAPTCHA_ATTEMPTS
-from captcha_auth.define_auth_challenge import decide, lambda_handler
-from tests.conftest import load_event
+from captcha_auth.common import CAPTCHA_CHALLENGE
+from captcha_auth.define_auth_challenge import MAX_ATTEMPTS, decide, lambda_handler
+from tests.support import load_event
 
 SRP_OK = {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}
 PASSWORD_OK = {"challengeName": "PASSWORD_VERIFIER", "challengeResult": True, "challengeMetadata": None}
@@ -61,7 +61,7 @@ def test_fixture_as_documented_asks_for_the_captcha(lambda_context) -> None:
     ],
 )
 def test_accepted_sequence(lambda_context, session, expected) -> None:
-    assert MAX_CAPTCHA_ATTEMPTS == 3
+    assert MAX_ATTEMPTS == 3
     assert run(lambda_context, session) == expected
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from captcha_auth.common import CAPTCHA_CHALLENGE, MAX_CAPTCHA_ATTEMPTS
-from captcha_auth.define_auth_challenge import decide
+from captcha_auth.common import CAPTCHA_CHALLENGE
+from captcha_auth.define_auth_challenge import MAX_ATTEMPTS, decide
 
 NAMES = [
     "SRP_A",
@@ -47,7 +47,7 @@ def near_misses(draw: st.DrawFn) -> list[dict[str, Any]]:
         session.append(entry("SRP_A", True, None))
     if draw(st.integers(0, 9)):
         session.append(entry("PASSWORD_VERIFIER", draw(st.sampled_from([True, True, True, False])), None))
-    rounds = draw(st.integers(0, MAX_CAPTCHA_ATTEMPTS + 1))
+    rounds = draw(st.integers(0, MAX_ATTEMPTS + 1))
     for _ in range(rounds):
         session.append(entry("CUSTOM_CHALLENGE", draw(st.booleans()), CAPTCHA_CHALLENGE))
     mutation = draw(st.sampled_from(["none", "none", "insert", "replace"]))
@@ -77,7 +77,7 @@ def letter(e: dict[str, Any]) -> str:
 
 def oracle(session: list[dict[str, Any]], user_not_found: bool) -> str:
     word = "".join(letter(e) for e in session)
-    n = MAX_CAPTCHA_ATTEMPTS
+    n = MAX_ATTEMPTS
     if re.fullmatch(rf"SPc{{0,{n - 1}}}C", word):
         return "fail" if user_not_found else "tokens"
     if word == "S":

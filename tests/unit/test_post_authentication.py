@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from captcha_auth.post_authentication import MAX_AUDITED_VALUE_CHARS, lambda_handler
-from tests.conftest import load_event
+from tests.support import load_event
 
 
 def audit_lines(logs: str) -> list[dict[str, Any]]:

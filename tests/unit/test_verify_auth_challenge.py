@@ -8,7 +8,7 @@ import pytest
 
 from captcha_auth import verify_auth_challenge
 from captcha_auth.verify_auth_challenge import MAX_ANSWER_CHARS, lambda_handler
-from tests.conftest import load_event
+from tests.support import load_event
 
 ANSWER = "K4AX3MH"
 

@@ -4,8 +4,9 @@
 //   node scripts/write-config.mjs --outputs FILE [--stack NAME] [--endpoint URL] [--out FILE]
 //
 // FILE is what `cdk deploy --outputs-file FILE` writes, or what
-// `aws cloudformation describe-stacks --stack-name NAME` prints. --endpoint points the page at
-// another Cognito API endpoint (the local emulator); leave it out for AWS.
+// `aws cloudformation describe-stacks --stack-name NAME` prints; --stack picks one stack when
+// FILE holds several. --endpoint points the page at another Cognito API endpoint (the local
+// emulator); leave it out for AWS. Everything in config.json comes from the deployment.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,18 +14,33 @@ import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** {OutputKey: OutputValue} of one stack, from either file shape. */
+/** {OutputKey: OutputValue} of one stack, from either file shape: `stack`, or the only one. */
 export function stackOutputs(document, stack) {
-  if (Array.isArray(document?.Stacks)) {
-    const found = document.Stacks.find((s) => s.StackName === stack) ?? document.Stacks[0];
-    return Object.fromEntries((found?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const stacks = Array.isArray(document?.Stacks)
+    ? Object.fromEntries(
+        document.Stacks.map((s) => [
+          s.StackName,
+          Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue])),
+        ]),
+      )
+    : { ...document };
+  const names = Object.keys(stacks);
+  if (stack !== undefined) {
+    if (!names.includes(stack))
+      throw new Error(`no stack ${stack} in the outputs (found: ${names.join(", ") || "none"})`);
+    return stacks[stack];
   }
-  return document?.[stack] ?? {};
+  if (names.length !== 1) throw new Error(`the outputs hold ${names.length} stacks: name one with --stack`);
+  return stacks[names[0]];
 }
 
 export function pageConfig(outputs, endpoint) {
   const { UserPoolId: userPoolId, UserPoolClientId: userPoolClientId } = outputs;
   if (!userPoolId || !userPoolClientId) throw new Error("the outputs have no UserPoolId and UserPoolClientId");
+  const sessionMinutes = Number(outputs.AuthSessionValidityMinutes);
+  if (!Number.isInteger(sessionMinutes) || sessionMinutes < 1) {
+    throw new Error("the outputs have no AuthSessionValidityMinutes: deploy the current stack");
+  }
   if (endpoint !== undefined) {
     const url = new URL(endpoint);
     const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
@@ -32,14 +48,14 @@ export function pageConfig(outputs, endpoint) {
       throw new Error("--endpoint must be https, or http on a loopback address");
     }
   }
-  return { userPoolId, userPoolClientId, ...(endpoint ? { endpoint } : {}) };
+  return { userPoolId, userPoolClientId, sessionMinutes, ...(endpoint ? { endpoint } : {}) };
 }
 
 function main() {
   const { values } = parseArgs({
     options: {
       outputs: { type: "string" },
-      stack: { type: "string", default: "CaptchaSignIn" },
+      stack: { type: "string" },
       endpoint: { type: "string" },
       out: { type: "string", default: resolve(here, "..", "public", "config.json") },
     },

@@ -2,29 +2,43 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pageConfig, stackOutputs } from "./write-config.mjs";
 
-const outputs = { UserPoolId: "eu-west-1_AbC123", UserPoolClientId: "1example23456789", Region: "eu-west-1" };
+const outputs = {
+  UserPoolId: "eu-west-1_AbC123",
+  UserPoolClientId: "1example23456789",
+  Region: "eu-west-1",
+  AuthSessionValidityMinutes: "3",
+};
+const described = (...names) => ({
+  Stacks: names.map((StackName) => ({
+    StackName,
+    Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+  })),
+});
 
 describe("stackOutputs", () => {
-  it("reads `cdk deploy --outputs-file`", () => {
-    assert.deepEqual(stackOutputs({ CaptchaSignIn: outputs }, "CaptchaSignIn"), outputs);
+  it("reads `cdk deploy --outputs-file`, whatever the stack is called", () => {
+    assert.deepEqual(stackOutputs({ MyAuth: outputs }), outputs);
+    assert.deepEqual(stackOutputs({ MyAuth: outputs, Other: {} }, "MyAuth"), outputs);
   });
 
   it("reads `aws cloudformation describe-stacks`", () => {
-    const described = {
-      Stacks: [
-        {
-          StackName: "CaptchaSignIn",
-          Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-        },
-      ],
-    };
-    assert.deepEqual(stackOutputs(described, "CaptchaSignIn"), outputs);
+    assert.deepEqual(stackOutputs(described("MyAuth")), outputs);
+    assert.deepEqual(stackOutputs(described("A", "MyAuth"), "MyAuth"), outputs);
+  });
+
+  it("asks which stack when there are several, and refuses one that isn't there", () => {
+    assert.throws(() => stackOutputs({ A: outputs, B: outputs }), /2 stacks: name one with --stack/);
+    assert.throws(() => stackOutputs(described("A"), "B"), /no stack B in the outputs \(found: A\)/);
   });
 });
 
 describe("pageConfig", () => {
-  it("is the pool and client, and no endpoint for AWS", () => {
-    assert.deepEqual(pageConfig(outputs), { userPoolId: outputs.UserPoolId, userPoolClientId: outputs.UserPoolClientId });
+  it("is the pool, the client and the session's lifetime, and no endpoint for AWS", () => {
+    assert.deepEqual(pageConfig(outputs), {
+      userPoolId: outputs.UserPoolId,
+      userPoolClientId: outputs.UserPoolClientId,
+      sessionMinutes: 3,
+    });
   });
 
   it("takes an endpoint override on loopback or https", () => {
@@ -35,5 +49,9 @@ describe("pageConfig", () => {
   it("refuses plain http off this machine, and missing outputs", () => {
     assert.throws(() => pageConfig(outputs, "http://192.0.2.1:4566"), /https/);
     assert.throws(() => pageConfig({}, undefined), /UserPoolId/);
+    assert.throws(
+      () => pageConfig({ ...outputs, AuthSessionValidityMinutes: undefined }),
+      /AuthSessionValidityMinutes/,
+    );
   });
 });

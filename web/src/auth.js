@@ -4,11 +4,13 @@ import { Amplify } from "aws-amplify";
 import { confirmSignIn, fetchAuthSession, signIn, signOut } from "aws-amplify/auth";
 import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
 import { sharedInMemoryStorage } from "aws-amplify/utils";
+import shared from "../../signin/messages.json" with { type: "json" };
 
 /**
  * @typedef {object} Config
  * @property {string} userPoolId
  * @property {string} userPoolClientId
+ * @property {number} sessionMinutes how long one sign-in may take (the stack's AuthSessionValidityMinutes)
  * @property {string} [endpoint] Cognito API endpoint override (the local emulator)
  */
 
@@ -30,6 +32,9 @@ export async function loadConfig(url = "config.json") {
   const config = await response.json();
   if (!/^[\w-]+_[0-9A-Za-z]+$/.test(config?.userPoolId ?? "")) throw new Error("config.json: bad userPoolId");
   if (!/^[0-9A-Za-z]+$/.test(config?.userPoolClientId ?? "")) throw new Error("config.json: bad userPoolClientId");
+  if (!Number.isInteger(config.sessionMinutes) || config.sessionMinutes < 1) {
+    throw new Error("config.json: bad sessionMinutes");
+  }
   if (config.endpoint !== undefined && !/^https?:\/\//.test(config.endpoint)) {
     throw new Error("config.json: endpoint must be an http(s) URL");
   }
@@ -69,13 +74,16 @@ function outcome(result) {
   return { done: false, captcha: parseCaptcha(step.additionalInfo ?? {}) };
 }
 
-/** The create trigger's public challenge parameters; anything else shaped is refused. */
+/**
+ * The create trigger's public challenge parameters; anything else shaped is refused. The media
+ * types are the ones the sign-in CLI accepts too (signin/messages.json).
+ */
 export function parseCaptcha(parameters) {
   const format = parameters.captchaFormat === "audio" ? "audio" : "image";
   const url = String(parameters.captchaUrl ?? "");
-  const expected = format === "audio" ? /^data:audio\/[\w.+-]+;base64,/ : /^data:image\/(png|jpeg|webp);base64,/;
+  const mediaType = /^data:([\w.+/-]+);base64,/.exec(url)?.[1];
   const numbers = ["attempt", "maxAttempts", "attemptsLeft"].map((key) => Number.parseInt(parameters[key], 10));
-  if (!expected.test(url) || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
+  if (!shared.captchaMediaTypes[format].includes(mediaType) || numbers.some((n) => !Number.isInteger(n) || n < 0)) {
     throw Object.assign(new Error("malformed CAPTCHA"), { name: "MalformedChallenge" });
   }
   const [attempt, maxAttempts, attemptsLeft] = numbers;

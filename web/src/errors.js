@@ -1,6 +1,7 @@
 // What the page says when a step fails. Chosen from Cognito's error name (and, where one name
 // covers several causes, a keyword of its message); the error's own text is never shown,
 // since a trigger's exception text reaches the client verbatim.
+import shared from "../../signin/messages.json" with { type: "json" };
 
 /** @typedef {"password" | "captcha"} Step */
 /**
@@ -23,17 +24,8 @@ const TRIGGER_FAILED = new Set([
   "MalformedChallenge", // auth.js: challenge parameters this page can't show
 ]);
 
-export const MESSAGES = Object.freeze({
-  wrongPassword: "Incorrect email or password.",
-  tooManyAttempts: "That answer wasn't right, and this sign-in has no attempts left. Sign in again to get a new CAPTCHA.",
-  expired: "This sign-in timed out: a CAPTCHA is valid for 3 minutes. Sign in again.",
-  throttled: "Too many sign-in attempts. Wait a few minutes, then try again.",
-  unavailable: "We couldn't prepare a CAPTCHA just now. Try again in a moment.",
-  network: "We couldn't reach the sign-in service. Check your connection and try again.",
-  resetRequired: "You need to reset your password before you can sign in.",
-  notConfirmed: "This account isn't confirmed yet.",
-  unexpected: "Sign-in didn't work. Try again.",
-});
+/** Shared with the sign-in CLI, so both clients say the same thing for the same error. */
+export const MESSAGES = Object.freeze({ ...shared.messages });
 
 /** The message for a wrong answer when the pool sent another CAPTCHA. */
 export function wrongAnswerMessage(attemptsLeft) {
@@ -59,8 +51,8 @@ export function explain(error, step) {
   if (name === "NotAuthorizedException") {
     if (text.includes("session")) return fail("expired", MESSAGES.expired);
     // Cognito's lockout after repeated wrong passwords.
-    if (step === "password" && text.includes("attempts exceeded")) return fail("throttled", MESSAGES.throttled);
-    if (step === "captcha") return fail("too-many-attempts", MESSAGES.tooManyAttempts);
+    if (step === "password" && text.includes("attempts exceeded")) return fail("locked-out", MESSAGES.lockedOut);
+    if (step === "captcha") return fail("too-many-attempts", MESSAGES.captchaFailed);
     return fail("wrong-password", MESSAGES.wrongPassword);
   }
   // With user-existence errors prevented Cognito never says this; if a pool does, say no more.

@@ -9,7 +9,7 @@ describe("explain", () => {
     // [step, name, Cognito's message, kind, restart]
     ["password", "NotAuthorizedException", "Incorrect username or password.", "wrong-password", true],
     ["password", "UserNotFoundException", "User does not exist.", "wrong-password", true],
-    ["password", "NotAuthorizedException", "Password attempts exceeded", "throttled", true],
+    ["password", "NotAuthorizedException", "Password attempts exceeded", "locked-out", true],
     ["password", "TooManyRequestsException", "Too many requests", "throttled", true],
     ["captcha", "LimitExceededException", "Attempt limit exceeded", "throttled", true],
     ["captcha", "NotAuthorizedException", "Incorrect username or password.", "too-many-attempts", true],

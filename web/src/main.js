@@ -1,8 +1,10 @@
 // The page: three steps (password, CAPTCHA, signed in), one visible at a time. Focus moves to
 // each new step's heading; failures are announced in the step's alert region.
-import { version as APP_VERSION } from "../package.json";
 import { answer, claims, clientMetadata, configure, end, loadConfig, start } from "./auth.js";
 import { explain, wrongAnswerMessage } from "./errors.js";
+
+// The project's one version string (pyproject.toml), put in by vite.config.js.
+const APP_VERSION = __APP_VERSION__;
 
 const $ = (id) => document.getElementById(id);
 const passwordStep = $("password-step");
@@ -37,8 +39,8 @@ let format = "image";
  * an answer is sent they are gone, so no spent attempt can be won back.
  */
 let credentials = null;
-/** Not kept past the sign-in session (AuthSessionValidity, 3 minutes) it was typed for. */
-const FORGET_PASSWORD_AFTER_MS = 3 * 60 * 1000;
+/** Not kept past the sign-in session it was typed for (config.json's sessionMinutes). */
+let forgetPasswordAfterMs = 0;
 let forgetTimer = 0;
 
 function remember(typed) {
@@ -47,7 +49,7 @@ function remember(typed) {
   forgetTimer = setTimeout(() => {
     credentials = null;
     $("captcha-alternatives").hidden = true;
-  }, FORGET_PASSWORD_AFTER_MS);
+  }, forgetPasswordAfterMs);
 }
 /** The CAPTCHA on screen. */
 let current = null;
@@ -211,7 +213,9 @@ async function onSignOut() {
 
 async function main() {
   try {
-    configure(await loadConfig());
+    const config = await loadConfig();
+    configure(config);
+    forgetPasswordAfterMs = config.sessionMinutes * 60 * 1000;
   } catch {
     setError("password-error", "This page isn't set up yet: it needs a config.json (see the README).");
     for (const control of passwordStep.elements) control.disabled = true;

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -18,29 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from offline.emulator import ROOT, Emulator, deploy_with_user
+from offline.emulator import DEMO_EMAIL, ROOT, Emulator, deploy_with_user, step
+from offline.processes import stop
 
 WEB = ROOT / "web"
-STACK = "CaptchaSignIn"
-DEMO_EMAIL = "demo.user@example.com"
-
-
-def step(message: str, started: float) -> None:
-    print(f"[{time.monotonic() - started:5.1f}s] {message}", flush=True)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process we started (and its children, in its own process group) by its PID."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
-        outputs, password = deploy_with_user(emulator.endpoint, args.workdir, STACK, DEMO_EMAIL)
+        outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         outputs_file = args.workdir / "stack-outputs.json"
-        outputs_file.write_text(json.dumps({STACK: outputs}))  # the shape `cdk deploy --outputs-file` writes
-        write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file), "--stack", STACK]
-        subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)  # noqa: S603 (fixed arguments)
-        server = subprocess.Popen(  # noqa: S603 (fixed arguments, loopback only)
+        outputs_file.write_text(json.dumps({"Local": outputs}))  # the shape `cdk deploy --outputs-file` writes
+        write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file)]
+        subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)
+        server = subprocess.Popen(
             [node, "node_modules/vite/bin/vite.js", "--host", "127.0.0.1", "--port", str(args.port), "--strictPort"],
             cwd=WEB,
             stdout=subprocess.DEVNULL,

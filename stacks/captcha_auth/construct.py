@@ -1,0 +1,301 @@
+"""CaptchaAuth: a Cognito user pool whose only sign-in is password (SRP) first, then a CAPTCHA.
+
+The construct owns the pool, the app client and the four trigger functions, exposes each as a
+public attribute, and is the single source of every setting it owns: the triggers learn theirs
+from the environment it gives them, the clients from the stack's outputs.
+
+Every prop is keyword-only and defaults to the secure choice; the README's "Default settings"
+table gives the reason for each. Any other pool or client setting can be changed with
+`user_pool_overrides` / `client_overrides`; the settings the security model rests on can't be,
+and an attempt raises `ProtectedSettingError`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IValidation
+
+from stacks.captcha_auth.nag import acknowledged_findings
+from stacks.captcha_auth.trigger_code import bundled_trigger_code
+
+# Why each client setting is fixed. USER_PASSWORD_AUTH, USER_SRP_AUTH and USER_AUTH would each
+# sign in without the CAPTCHA; OAuth's hosted UI never runs custom challenges; a public client
+# can't keep a secret; existence errors would tell a bot which accounts to attack.
+PROTECTED_CLIENT_SETTINGS = {
+    "auth_flows": "only CUSTOM_AUTH (which carries SRP) may sign in; any other flow skips the CAPTCHA",
+    "o_auth": "the hosted UI and OAuth flows never run the CAPTCHA",
+    "disable_o_auth": "the hosted UI and OAuth flows never run the CAPTCHA",
+    "generate_secret": "browsers and CLIs are public clients and can't keep a secret",
+    "prevent_user_existence_errors": "unknown users must get the same answers as a wrong password",
+}
+PROTECTED_POOL_SETTINGS = {
+    "lambda_triggers": "the define, create, verify and post-authentication triggers are the sign-in",
+}
+# Settings with a prop of their own: one place to set each, so the stack outputs and the
+# triggers' environment always agree with the template.
+PROP_FOR = {
+    "auth_session_validity": "auth_session_validity",
+    "access_token_validity": "access_token_validity",
+    "id_token_validity": "id_token_validity",
+    "refresh_token_validity": "refresh_token_validity",
+    "self_sign_up_enabled": "self_sign_up_enabled",
+    "removal_policy": "removal_policy",
+    "deletion_protection": "removal_policy",
+    "feature_plan": "threat_protection",
+    "standard_threat_protection_mode": "threat_protection",
+    "custom_threat_protection_mode": "threat_protection",
+    "advanced_security_mode": "threat_protection",
+}
+CUSTOM_AUTH_FLOWS = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+class ProtectedSettingError(ValueError):
+    """An override of a setting the security model rests on, or of one that has its own prop."""
+
+
+def _check_overrides(kind: str, overrides: Mapping[str, Any], accepted: Any, protected: Mapping[str, str]) -> None:
+    known = set(inspect.signature(accepted).parameters) - {"self", "scope", "id", "user_pool"}
+    for key in overrides:
+        if key in protected:
+            raise ProtectedSettingError(
+                f"CaptchaAuth: the {kind} setting '{key}' can't be overridden: {protected[key]}"
+            )
+        if key in PROP_FOR:
+            raise ProtectedSettingError(f"CaptchaAuth: set '{key}' with the construct's prop '{PROP_FOR[key]}'")
+        if key not in known:
+            raise ValueError(
+                f"CaptchaAuth: '{key}' is not a {kind} setting (see aws_cognito's {accepted.__qualname__})"
+            )
+
+
+class CaptchaAuth(Construct):
+    """User pool + custom-auth-only app client + define/create/verify/post-auth triggers.
+
+    Props (all keyword-only):
+        code: the trigger code: a `lambda_.Code` whose root holds the `captcha_auth` package
+            and its dependencies. Default: `lambdas/` bundled for the runtime below.
+        max_captcha_attempts: CAPTCHA rounds per sign-in before it fails (1-10). Default 3.
+        auth_session_validity: how long one sign-in (password, then CAPTCHA) may take; Cognito
+            allows 3-15 minutes. Default 3 minutes. Published as the stack output
+            AuthSessionValidityMinutes for the clients.
+        access_token_validity, id_token_validity: Default 60 minutes each.
+        refresh_token_validity: Default 30 days. A refresh token signs in again without the
+            CAPTCHA for as long as it lives.
+        self_sign_up_enabled: let anyone create an account. Default False (admins create users).
+        removal_policy: what happens to the pool and log groups when the stack is deleted.
+            Default RETAIN, with deletion protection (user accounts outlive a mistaken
+            `cdk destroy`).
+        threat_protection: Plus feature plan with threat protection enforced for standard and
+            custom auth. Default False (Plus is billed per monthly active user).
+        log_retention: how long trigger logs are kept. Default three months.
+        light_memory_mb: memory of define, verify and post-authentication. Default 512.
+        create_memory_mb: memory of create (renders the CAPTCHA). Default 1024.
+        user_pool_overrides: any other `cognito.UserPool` setting, e.g. {"mfa": cognito.Mfa.REQUIRED}.
+        client_overrides: any other `cognito.UserPoolClient` setting, e.g. {"read_attributes": ...}.
+    """
+
+    DEFAULT_MAX_CAPTCHA_ATTEMPTS = 3
+    MAX_CAPTCHA_ATTEMPTS_RANGE = range(1, 11)
+    # The newest Python runtime in the pinned aws-cdk-lib, on Graviton.
+    RUNTIME = lambda_.Runtime.PYTHON_3_14
+    ARCHITECTURE = lambda_.Architecture.ARM_64
+    # Cognito waits 5 s for a trigger, retries, and fails the call after three tries.
+    TRIGGER_TIMEOUT = Duration.seconds(5)
+    SERVICE_NAME = "captcha-auth"
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: lambda_.Code | None = None,
+        max_captcha_attempts: int = DEFAULT_MAX_CAPTCHA_ATTEMPTS,
+        auth_session_validity: Duration | None = None,
+        access_token_validity: Duration | None = None,
+        id_token_validity: Duration | None = None,
+        refresh_token_validity: Duration | None = None,
+        self_sign_up_enabled: bool = False,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        threat_protection: bool = False,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        light_memory_mb: int = 512,
+        create_memory_mb: int = 1024,
+        user_pool_overrides: Mapping[str, Any] | None = None,
+        client_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if type(max_captcha_attempts) is not int or max_captcha_attempts not in self.MAX_CAPTCHA_ATTEMPTS_RANGE:
+            first, last = self.MAX_CAPTCHA_ATTEMPTS_RANGE[0], self.MAX_CAPTCHA_ATTEMPTS_RANGE[-1]
+            raise ValueError(f"max_captcha_attempts must be a whole number from {first} to {last}")
+        user_pool_overrides = dict(user_pool_overrides or {})
+        client_overrides = dict(client_overrides or {})
+        _check_overrides("user pool", user_pool_overrides, cognito.UserPool.__init__, PROTECTED_POOL_SETTINGS)
+        _check_overrides("app client", client_overrides, cognito.UserPoolClient.__init__, PROTECTED_CLIENT_SETTINGS)
+
+        self.max_captcha_attempts = max_captcha_attempts
+        self.auth_session_validity = auth_session_validity or Duration.minutes(3)
+        self._removal_policy = removal_policy
+        self._log_retention = log_retention
+        self._code = code or bundled_trigger_code(runtime=self.RUNTIME, architecture=self.ARCHITECTURE)
+
+        self._add_triggers(light_memory_mb=light_memory_mb, create_memory_mb=create_memory_mb)
+        self.user_pool = self._add_user_pool(
+            self_sign_up_enabled=self_sign_up_enabled, threat_protection=threat_protection, **user_pool_overrides
+        )
+        self.user_pool_client = self._add_app_client(
+            access_token_validity=access_token_validity or Duration.minutes(60),
+            id_token_validity=id_token_validity or Duration.minutes(60),
+            refresh_token_validity=refresh_token_validity or Duration.days(30),
+            **client_overrides,
+        )
+        self._acknowledge_nag_findings(threat_protection=threat_protection)
+        self.node.add_validation(SecurityInvariants(self))
+
+    # --- The four triggers ------------------------------------------------------------------
+
+    def _add_triggers(self, *, light_memory_mb: int, create_memory_mb: int) -> None:
+        attempts = {"MAX_CAPTCHA_ATTEMPTS": str(self.max_captcha_attempts)}
+        self.define_auth_challenge = self._trigger(
+            "DefineAuthChallenge", "define_auth_challenge", light_memory_mb, attempts,
+            "Password first, then CAPTCHA; deny by default",
+        )  # fmt: skip
+        self.create_auth_challenge = self._trigger(
+            "CreateAuthChallenge", "create_auth_challenge", create_memory_mb, attempts,
+            "Renders a CAPTCHA (image or audio)",
+        )  # fmt: skip
+        self.verify_auth_challenge = self._trigger(
+            "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb, {}, "Checks a CAPTCHA answer"
+        )
+        self.post_authentication = self._trigger(
+            "PostAuthentication", "post_authentication", light_memory_mb, {}, "Writes a sign-in audit record"
+        )
+
+    def _trigger(
+        self, name: str, module: str, memory_mb: int, settings: dict[str, str], description: str
+    ) -> lambda_.Function:
+        """One trigger with its own log group and role, and only the variables it reads."""
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=self._log_retention, removal_policy=self._removal_policy
+        )
+        # Our own role: write access to this function's log group only, instead of the
+        # account-wide AWSLambdaBasicExecutionRole managed policy.
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        return lambda_.Function(
+            self,
+            name,
+            description=description,
+            runtime=self.RUNTIME,
+            architecture=self.ARCHITECTURE,
+            handler=f"captcha_auth.{module}.lambda_handler",
+            code=self._code,
+            memory_size=memory_mb,
+            timeout=self.TRIGGER_TIMEOUT,
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # Read by Powertools' Logger (its service name) and by the handler itself.
+            environment={"POWERTOOLS_SERVICE_NAME": self.SERVICE_NAME, **settings},
+        )
+
+    # --- The user pool and its one app client -----------------------------------------------
+
+    def _add_user_pool(
+        self, *, self_sign_up_enabled: bool, threat_protection: bool, **overrides: Any
+    ) -> cognito.UserPool:
+        settings: dict[str, Any] = {
+            "sign_in_aliases": cognito.SignInAliases(email=True),
+            "sign_in_case_sensitive": False,
+            "auto_verify": cognito.AutoVerifiedAttrs(email=True),
+            "standard_attributes": cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            "password_policy": cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            "account_recovery": cognito.AccountRecovery.EMAIL_ONLY,
+            "mfa": cognito.Mfa.OFF,
+            **overrides,
+        }
+        threat_mode = cognito.StandardThreatProtectionMode.FULL_FUNCTION if threat_protection else None
+        return cognito.UserPool(
+            self,
+            "UserPool",
+            **settings,
+            self_sign_up_enabled=self_sign_up_enabled,
+            feature_plan=cognito.FeaturePlan.PLUS if threat_protection else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=threat_mode,
+            custom_threat_protection_mode=(
+                cognito.CustomThreatProtectionMode.FULL_FUNCTION if threat_protection else None
+            ),
+            deletion_protection=self._removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=self._removal_policy,
+            lambda_triggers=cognito.UserPoolTriggers(
+                define_auth_challenge=self.define_auth_challenge,
+                create_auth_challenge=self.create_auth_challenge,
+                verify_auth_challenge_response=self.verify_auth_challenge,
+                post_authentication=self.post_authentication,
+            ),
+        )
+
+    def _add_app_client(self, **settings: Any) -> cognito.UserPoolClient:
+        settings.setdefault("enable_token_revocation", True)
+        return self.user_pool.add_client(
+            "AppClient",
+            **settings,
+            auth_session_validity=self.auth_session_validity,
+            # CUSTOM_AUTH carries SRP (password first) and the CAPTCHA; refresh is added by CDK.
+            auth_flows=cognito.AuthFlow(custom=True),
+            generate_secret=False,
+            disable_o_auth=True,
+            prevent_user_existence_errors=True,
+        )
+
+    def _acknowledge_nag_findings(self, *, threat_protection: bool) -> None:
+        """cdk-nag findings this design accepts on purpose, each with its reason (nag.py)."""
+        for finding_id, reason in acknowledged_findings(threat_protection=threat_protection).items():
+            Validations.of(self).acknowledge(Acknowledgment(id=finding_id, reason=reason))
+
+
+@jsii.implements(IValidation)
+class SecurityInvariants:
+    """Checked at synth, after every override: each app client of the pool signs in only through
+    CUSTOM_AUTH. A second client added with `user_pool.add_client()` and CDK's defaults would
+    otherwise sign in with a password alone. (The triggers can't be replaced: `lambda_triggers`
+    is protected, and CDK refuses a second trigger for the same operation.)"""
+
+    def __init__(self, auth: CaptchaAuth) -> None:
+        self._auth = auth
+
+    def validate(self) -> list[str]:
+        auth, errors = self._auth, []
+        pool_id = auth.user_pool.user_pool_id
+        for node in Stack.of(auth).node.find_all():
+            if not isinstance(node, cognito.CfnUserPoolClient) or node.user_pool_id != pool_id:
+                continue
+            name = node.node.path
+            if sorted(node.explicit_auth_flows or []) != CUSTOM_AUTH_FLOWS:
+                errors.append(f"{name}: auth flows must be exactly {CUSTOM_AUTH_FLOWS}")
+            if node.generate_secret:
+                errors.append(f"{name}: a public client must not have a secret")
+            if node.allowed_o_auth_flows_user_pool_client is not False:
+                errors.append(f"{name}: OAuth must be off (disable_o_auth=True)")
+            if node.prevent_user_existence_errors != "ENABLED":
+                errors.append(f"{name}: prevent_user_existence_errors must be on")
+        return errors

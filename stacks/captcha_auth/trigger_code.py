@@ -1,0 +1,90 @@
+"""The triggers' code asset: `lambdas/` and its pinned dependencies, bundled without Docker.
+
+CDK's Python bundling needs Docker; this local bundler runs pip for the Lambda's own platform
+and Python version instead, so `cdk synth` works anywhere pip does. CaptchaAuth uses
+`bundled_trigger_code()` unless it is given other code; `app.py` asks for wheels that fit this
+machine instead when it deploys to the local emulator.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+# The trigger code, found beside this package's parent: copy `stacks/captcha_auth/` and
+# `lambdas/` together, or pass your own folder.
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent.parent / "lambdas"
+PACKAGE = "captcha_auth"
+# pip's names for Lambda's architectures. manylinux_2_28 (not manylinux2014 alone) so pip picks
+# current Pillow wheels.
+_PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+
+
+@jsii.implements(ILocalBundling)
+class PipLocalBundling:
+    """Installs `requirements.txt` for the target platform, then copies the package."""
+
+    def __init__(self, source: Path, pip_platform: str, python_version: str) -> None:
+        self._source = source
+        self._pip_platform = pip_platform
+        self._python_version = python_version
+
+    def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        command = [
+            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-compile", "--only-binary=:all:", "--implementation", "cp",
+            "--platform", self._pip_platform,
+            "--python-version", self._python_version,
+            "--target", output_dir,
+            "--requirement", str(self._source / "requirements.txt"),
+        ]  # fmt: skip
+        subprocess.run(command, check=True)
+        shutil.copytree(
+            self._source / PACKAGE,
+            Path(output_dir) / PACKAGE,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            dirs_exist_ok=True,
+        )
+        return True
+
+
+def bundled_trigger_code(
+    *,
+    runtime: lambda_.Runtime | None = None,
+    architecture: lambda_.Architecture | None = None,
+    for_this_machine: bool = False,
+    source: Path = LAMBDAS_DIR,
+) -> lambda_.Code:
+    """One asset shared by the four triggers (CDK uploads it once).
+
+    Wheels fit `runtime` on `architecture`, or, with `for_this_machine`, this interpreter and
+    CPU: the local emulator runs every handler on its own Python whatever the template says.
+    """
+    if for_this_machine:
+        python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        pip_platform = f"manylinux_2_28_{platform.machine()}"
+    else:
+        if runtime is None or architecture is None:
+            raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
+        python_version = runtime.name.removeprefix("python")
+        pip_platform = f"manylinux_2_28_{_PIP_MACHINE[architecture.name]}"
+    return lambda_.Code.from_asset(
+        str(source),
+        exclude=["**/__pycache__", "**/*.pyc"],
+        bundling=BundlingOptions(
+            # Never pulled: local bundling always succeeds or raises.
+            image=DockerImage.from_registry("local-bundling-only"),
+            local=PipLocalBundling(source, pip_platform, python_version),
+            # The local bundler is not part of the asset hash; naming the wheel platform here
+            # is, so bundles for different targets never share a hash (or a stale cdk.out).
+            environment={"BUNDLE_TARGET": f"{pip_platform}-cp{python_version}"},
+        ),
+    )

@@ -1,0 +1,79 @@
+"""Context: every key read in app.py, every bad value refused with one clear line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import app as cdk_app
+from signin.project import ROOT, cdk_json_context
+
+GOOD = {"stackName": "CaptchaSignIn"}
+
+BAD = {
+    "sandbox-yes": ("sandbox", "yes", "sandbox takes true | false"),
+    "sandbox-True": ("sandbox", "True", "sandbox takes true | false"),
+    "threat-1": ("threatProtection", "1", "threatProtection takes true | false"),
+    "self-sign-up-on": ("selfSignUp", "on", "selfSignUp takes true | false"),
+    "target-bogus": ("target", "bogus", "target takes aws | local"),
+    "attempts-zero": ("maxCaptchaAttempts", "0", "maxCaptchaAttempts takes a whole number from 1 to 10"),
+    "attempts-eleven": ("maxCaptchaAttempts", "11", "maxCaptchaAttempts takes a whole number from 1 to 10"),
+    "attempts-word": ("maxCaptchaAttempts", "three", "maxCaptchaAttempts takes a whole number from 1 to 10"),
+    "attempts-float": ("maxCaptchaAttempts", 2.5, "maxCaptchaAttempts takes a whole number from 1 to 10"),
+    "stack-name": ("stackName", "my stack", "stackName takes a CloudFormation stack name"),
+}
+
+
+def settings(**context: Any) -> cdk_app.Settings:
+    return cdk_app.read_settings({**GOOD, **context}.get)
+
+
+@pytest.mark.parametrize(("key", "value", "allowed"), BAD.values(), ids=BAD.keys())
+def test_each_bad_value_is_refused_naming_the_key_and_the_allowed_values(key: str, value: Any, allowed: str) -> None:
+    with pytest.raises(cdk_app.ContextError) as refused:
+        settings(**{key: value})
+    assert str(refused.value) == f"context {key}={value!r} is not allowed: {allowed}"
+
+
+def test_booleans_take_exactly_true_and_false_from_the_cli_or_cdk_json() -> None:
+    assert settings(sandbox="true", threatProtection=True, selfSignUp="false").sandbox is True
+    assert settings(threatProtection=True).threat_protection is True
+    assert settings(selfSignUp=False).self_sign_up is False
+    assert settings().sandbox is False
+
+
+def test_max_captcha_attempts_can_be_set_from_context() -> None:
+    assert settings(maxCaptchaAttempts="7").max_captcha_attempts == 7
+    assert settings(maxCaptchaAttempts=7).max_captcha_attempts == 7
+    assert settings().max_captcha_attempts is None  # the construct's default
+
+
+def test_the_stack_name_comes_from_cdk_json() -> None:
+    assert cdk_app.read_settings(cdk_json_context().get).stack_name == cdk_json_context()["stackName"]
+
+
+@pytest.mark.parametrize("key", ["sandbox", "target"])
+def test_the_app_exits_with_one_line_and_no_traceback(key: str) -> None:
+    """What `cdk synth -c sandbox=yes` runs: `python3 app.py` with the context in CDK_CONTEXT_JSON."""
+    context = {**cdk_json_context(), key: "bogus"}
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == f"error: context {key}='bogus' is not allowed: {key} takes {cdk_app.CONTEXT[key][1]}"
+    )
+
+
+def test_every_context_key_is_in_the_readme_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Context", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
+    assert documented == set(cdk_app.CONTEXT)

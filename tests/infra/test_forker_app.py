@@ -1,0 +1,113 @@
+"""The construct used as a forker would: in their own app and stack, with a different attempt
+limit, their own code asset and one overridden pool setting. It keeps every security invariant,
+and an override of a protected setting raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from signin.project import cdk_json_context
+from stacks.captcha_auth import CaptchaAuth, ProtectedSettingError
+from tests.support import resources, security_invariants
+
+
+def forker_stack(tmp_path: Path, **props: Any) -> tuple[cdk.Stack, CaptchaAuth]:
+    app = cdk.App(context={**cdk_json_context(), "aws:cdk:bundling-stacks": []})
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stack = cdk.Stack(app, "ForkerAuth")
+    code = tmp_path / "code"
+    (code / "captcha_auth").mkdir(parents=True, exist_ok=True)
+    (code / "captcha_auth" / "__init__.py").write_text("")
+    auth = CaptchaAuth(stack, "Auth", code=lambda_.Code.from_asset(str(code)), **props)
+    return stack, auth
+
+
+@pytest.fixture(scope="module")
+def forker_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    stack, _ = forker_stack(
+        tmp_path_factory.mktemp("forker"),
+        max_captcha_attempts=5,
+        user_pool_overrides={"user_invitation": cognito.UserInvitationConfig(email_subject="Welcome to Forker")},
+    )
+    return Template.from_stack(stack).to_json()
+
+
+def test_forker_app_keeps_every_security_invariant(forker_template: dict[str, Any]) -> None:
+    assert security_invariants(forker_template) == []
+
+
+def test_forker_settings_reach_the_template(forker_template: dict[str, Any]) -> None:
+    (pool,) = resources(forker_template, "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailSubject"] == "Welcome to Forker"
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] == 12  # the rest stays as shipped
+    attempts = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"].get("MAX_CAPTCHA_ATTEMPTS")
+        for f in resources(forker_template, "AWS::Lambda::Function").values()
+    }
+    assert attempts["captcha_auth.define_auth_challenge.lambda_handler"] == "5"
+    assert attempts["captcha_auth.create_auth_challenge.lambda_handler"] == "5"
+
+
+def test_forker_code_asset_is_used(forker_template: dict[str, Any]) -> None:
+    keys = {f["Properties"]["Code"]["S3Key"] for f in resources(forker_template, "AWS::Lambda::Function").values()}
+    assert len(keys) == 1  # one asset, shared by the four triggers
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"client_overrides": {"auth_flows": cognito.AuthFlow(user_password=True, custom=True)}}, "auth_flows"),
+        ({"client_overrides": {"generate_secret": True}}, "generate_secret"),
+        ({"client_overrides": {"disable_o_auth": False}}, "disable_o_auth"),
+        ({"client_overrides": {"o_auth": cognito.OAuthSettings()}}, "o_auth"),
+        ({"client_overrides": {"prevent_user_existence_errors": False}}, "prevent_user_existence_errors"),
+        ({"user_pool_overrides": {"lambda_triggers": cognito.UserPoolTriggers()}}, "lambda_triggers"),
+    ],
+    ids=["auth-flows", "secret", "oauth-on", "oauth-settings", "existence-errors", "triggers"],
+)
+def test_overriding_a_protected_setting_raises(tmp_path: Path, overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ProtectedSettingError, match=rf"'{message}' can't be overridden: \w"):
+        forker_stack(tmp_path, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "prop"),
+    [
+        ({"client_overrides": {"auth_session_validity": cdk.Duration.minutes(15)}}, "auth_session_validity"),
+        ({"client_overrides": {"refresh_token_validity": cdk.Duration.days(1)}}, "refresh_token_validity"),
+        ({"user_pool_overrides": {"deletion_protection": False}}, "removal_policy"),
+        ({"user_pool_overrides": {"feature_plan": cognito.FeaturePlan.PLUS}}, "threat_protection"),
+    ],
+    ids=["session", "refresh-token", "deletion-protection", "feature-plan"],
+)
+def test_a_setting_with_its_own_prop_is_refused_as_an_override(
+    tmp_path: Path, overrides: dict[str, Any], prop: str
+) -> None:
+    with pytest.raises(ProtectedSettingError, match=f"with the construct's prop '{prop}'"):
+        forker_stack(tmp_path, **overrides)
+
+
+def test_an_unknown_override_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="'passwordPolicy' is not a user pool setting"):
+        forker_stack(tmp_path, user_pool_overrides={"passwordPolicy": {}})
+
+
+def test_a_second_client_that_could_skip_the_captcha_stops_the_synth(tmp_path: Path) -> None:
+    stack, auth = forker_stack(tmp_path)
+    auth.user_pool.add_client("PasswordClient", auth_flows=cognito.AuthFlow(user_password=True))
+    with pytest.raises(RuntimeError, match="PasswordClient/Resource: auth flows must be exactly"):
+        Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("value", [0, 11, True, 3.5, "3"], ids=["zero", "eleven", "bool", "float", "string"])
+def test_attempt_limit_prop_is_validated(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(ValueError, match="max_captcha_attempts must be a whole number from 1 to 10"):
+        forker_stack(tmp_path, max_captcha_attempts=value)
