@@ -1,4 +1,4 @@
-"""Item 3: what gets uploaded — the real bundle from stacks/bundling.py (pip for arm64 Lambda),
+"""Item 3: what gets uploaded — the real bundle from stacks/captcha_auth/trigger_code.py (pip for arm64 Lambda),
 zipped and unzipped, whole and handler code alone, and which packages make it big."""
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ BUNDLE_CHILD = """\
 import sys, time
 root, out = sys.argv[1:3]
 sys.path.insert(0, root)
-from stacks.bundling import AWS_LAMBDA_TARGET, PipLocalBundling
+from stacks.captcha_auth import CaptchaAuth
+from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, PipLocalBundling, wheel_target
 start = time.perf_counter()
-PipLocalBundling(AWS_LAMBDA_TARGET, "captcha_auth").try_bundle(out)
+PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE)).try_bundle(out)
 print("BENCH_RESULT", time.perf_counter() - start)
 """
 # What pip prints when it cannot reach the package index (as opposed to a broken requirement).
@@ -155,7 +156,7 @@ def size_section(*, quick_fail: bool = False) -> Section:
         )
     )
     section.notes = [
-        f"Built by stacks/bundling.py's PipLocalBundling for AWS_LAMBDA_TARGET in {fmt_s(seconds)} s "
+        f"Built by stacks/captcha_auth/trigger_code.py's PipLocalBundling for the construct's runtime in {fmt_s(seconds)} s "
         "(pip downloads, or reuses its cache); this is the step `python app.py` skipped in item 1.",
         "Zipped with Python's zipfile (DEFLATE, default level); CDK's own archive may differ by a few percent.",
         "Lambda's limits for a zip package: 50 MB zipped for direct upload, 250 MB unzipped "

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import QUIET_JSII, ROOT, Section, Table, cdk_env, fmt_ratio, fmt_s, median, timed_run
+from signin.project import stack_name
 
-OUR_STACK = "CaptchaSignIn"
+OUR_STACK = stack_name()
 # cdk.json turns on @aws-cdk/core:validateAgainstDefaultRules, which refuses a template with no
 # resources; the floor acknowledges that one finding so it stays an empty stack under the same
 # context.

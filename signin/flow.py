@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, unique
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = _SHARED["messages"]
 CAPTCHA_MEDIA_TYPES: dict[str, list[str]] = _SHARED["captchaMediaTypes"]
 
 
+@unique  # two ways of ending must never share a code
 class ExitCode(IntEnum):
     """Distinct exit codes, one per way a sign-in ends (documented in --help)."""
 

@@ -56,6 +56,18 @@ class PipLocalBundling:
         return True
 
 
+def wheel_target(
+    runtime: lambda_.Runtime | None, architecture: lambda_.Architecture | None, *, for_this_machine: bool = False
+) -> tuple[str, str]:
+    """(pip platform, Python version) of the wheels that fit `runtime` on `architecture`, or
+    this interpreter and CPU."""
+    if for_this_machine:
+        return f"manylinux_2_28_{platform.machine()}", f"{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime is None or architecture is None:
+        raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
+    return f"manylinux_2_28_{_PIP_MACHINE[architecture.name]}", runtime.name.removeprefix("python")
+
+
 def bundled_trigger_code(
     *,
     runtime: lambda_.Runtime | None = None,
@@ -68,14 +80,7 @@ def bundled_trigger_code(
     Wheels fit `runtime` on `architecture`, or, with `for_this_machine`, this interpreter and
     CPU: the local emulator runs every handler on its own Python whatever the template says.
     """
-    if for_this_machine:
-        python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        pip_platform = f"manylinux_2_28_{platform.machine()}"
-    else:
-        if runtime is None or architecture is None:
-            raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
-        python_version = runtime.name.removeprefix("python")
-        pip_platform = f"manylinux_2_28_{_PIP_MACHINE[architecture.name]}"
+    pip_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
     return lambda_.Code.from_asset(
         str(source),
         exclude=["**/__pycache__", "**/*.pyc"],

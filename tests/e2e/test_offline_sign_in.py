@@ -17,7 +17,7 @@ import jwt
 import pytest
 from PIL import Image
 
-from signin.flow import Captcha, ExitCode, SignInError, sign_in
+from signin.flow import MESSAGES, Captcha, ExitCode, SignInError, sign_in
 from signin.project import ROOT
 from tests.e2e.deployment import STACK, Deployment
 
@@ -115,5 +115,5 @@ def test_cli_reports_a_wrong_password_in_one_line(deployment: Deployment) -> Non
         check=False,
     )
     assert result.returncode == ExitCode.WRONG_PASSWORD
-    assert result.stderr.strip().splitlines()[-1] == "error: Incorrect username or password."
+    assert result.stderr.strip().splitlines()[-1] == f"error: {MESSAGES['wrongPassword']}"
     assert "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ import pytest
 import app as cdk_app
 from signin.project import ROOT, cdk_json_context
 
-GOOD = {"stackName": "CaptchaSignIn"}
+GOOD = {"stackName": "AnyStack"}
 
 BAD = {
     "sandbox-yes": ("sandbox", "yes", "sandbox takes true | false"),
