@@ -156,7 +156,8 @@ def size_section(*, quick_fail: bool = False) -> Section:
         )
     )
     section.notes = [
-        f"Built by stacks/captcha_auth/trigger_code.py's PipLocalBundling for the construct's runtime in {fmt_s(seconds)} s "
+        "Built by stacks/captcha_auth/trigger_code.py's PipLocalBundling for the construct's runtime "
+        f"in {fmt_s(seconds)} s "
         "(pip downloads, or reuses its cache); this is the step `python app.py` skipped in item 1.",
         "Zipped with Python's zipfile (DEFLATE, default level); CDK's own archive may differ by a few percent.",
         "Lambda's limits for a zip package: 50 MB zipped for direct upload, 250 MB unzipped "
