@@ -99,7 +99,8 @@ class CaptchaAuth(Construct):
         log_retention: how long trigger logs are kept. Default three months.
         light_memory_mb: memory of define, verify and post-authentication. Default 512.
         create_memory_mb: memory of create (renders the CAPTCHA). Default 1024.
-        user_pool_overrides: any other `cognito.UserPool` setting, e.g. {"mfa": cognito.Mfa.REQUIRED}.
+        user_pool_overrides: any other `cognito.UserPool` setting, e.g. sending email with SES:
+            {"email": cognito.UserPoolEmail.with_ses(from_email="no-reply@example.com")}.
         client_overrides: any other `cognito.UserPoolClient` setting, e.g. {"read_attributes": ...}.
     """
 
