@@ -55,13 +55,13 @@ test: install ## Every test: handlers, template, gates, end to end, browser
 	cd web && npm test
 	$(PY) -m pytest
 
-lint: install ## ruff and mypy for the Python, Biome (lint and format) for the JavaScript
+lint: install ## ruff and mypy for the Python, ESLint and Prettier for the JavaScript
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	cd web && npm run lint
 
-format: install ## Apply ruff's and Biome's formatting and fixes
+format: install ## Apply ruff's, ESLint's and Prettier's fixes and formatting
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 	cd web && npm run format
