@@ -37,6 +37,13 @@ CONTEXT = {
         f"a whole number from {ATTEMPTS[0]} to {ATTEMPTS[-1]}",
         str(CaptchaAuth.DEFAULT_MAX_CAPTCHA_ATTEMPTS),
     ),
+    "lockoutAfterFailures": ("failed sign-ins that lock a username", "a whole number from 1 to 100", "5"),
+    "lockoutSeconds": (
+        "the first lock's length; each further failure doubles it, up to an hour",
+        "a whole number from 1 to 3600",
+        "300",
+    ),
+    "waf": ("an AWS WAF web ACL on the user pool: rate limit per IP, IP reputation", "true | false", "false"),
     "target": ("local: bundle the triggers' wheels for the local emulator (`make demo`)", "aws | local", "aws"),
 }
 
@@ -52,6 +59,9 @@ class Settings:
     threat_protection: bool
     self_sign_up: bool
     max_captcha_attempts: int | None
+    lockout_after_failures: int | None
+    lockout_seconds: int | None
+    waf: bool
     target: str
 
 
@@ -79,18 +89,25 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     target = get("target") or "aws"
     if target not in TARGETS:
         raise _refuse("target", target)
-    attempts = get("maxCaptchaAttempts")
-    if attempts is not None:
-        text = str(attempts) if type(attempts) is int else attempts
-        if not isinstance(text, str) or not text.isascii() or not text.isdigit() or int(text) not in ATTEMPTS:
-            raise _refuse("maxCaptchaAttempts", attempts)
-        attempts = int(text)
+
+    def whole_number(key: str, allowed: range) -> int | None:
+        value = get(key)
+        if value is None:
+            return None
+        text = str(value) if type(value) is int else value
+        if not isinstance(text, str) or not text.isascii() or not text.isdigit() or int(text) not in allowed:
+            raise _refuse(key, value)
+        return int(text)
+
     return Settings(
         stack_name=stack_name,
         sandbox=boolean("sandbox"),
         threat_protection=boolean("threatProtection"),
         self_sign_up=boolean("selfSignUp"),
-        max_captcha_attempts=attempts,
+        max_captcha_attempts=whole_number("maxCaptchaAttempts", ATTEMPTS),
+        lockout_after_failures=whole_number("lockoutAfterFailures", range(1, 101)),
+        lockout_seconds=whole_number("lockoutSeconds", range(1, 3601)),
+        waf=boolean("waf"),
         target=target,
     )
 
@@ -104,10 +121,18 @@ def build_app(app: cdk.App) -> CaptchaSignInStack:
     }
     if settings.max_captcha_attempts is not None:
         auth["max_captcha_attempts"] = settings.max_captcha_attempts
+    if settings.lockout_after_failures is not None:
+        auth["lockout_after_failures"] = settings.lockout_after_failures
+    if settings.lockout_seconds is not None:
+        auth["lockout_backoff"] = cdk.Duration.seconds(settings.lockout_seconds)
+    if settings.waf:
+        auth["waf"] = True
     if settings.target == "local":
-        # The emulator runs every handler on this machine's Python whatever the template says:
-        # only the wheels change, so the deployed template is the one tested.
+        # The emulator runs every handler on this machine's Python whatever the template says,
+        # so the wheels are this machine's; and it can't create metric-math alarms, so those
+        # are left out. Nothing else changes: the deployed template is the one tested.
         auth["code"] = bundled_trigger_code(for_this_machine=True)
+        auth["alarms"] = False
     stack = CaptchaSignInStack(
         app,
         settings.stack_name,

@@ -144,10 +144,13 @@ def bootstrap(endpoint: str, workdir: Path) -> None:
     )
 
 
-def deploy_stack(endpoint: str, workdir: Path, name: str | None = None) -> dict[str, str]:
+def deploy_stack(
+    endpoint: str, workdir: Path, name: str | None = None, context: dict[str, str] | None = None
+) -> dict[str, str]:
     """`cdk deploy` for the local target (throw-away: sandbox); returns the stack's outputs."""
     name = name or stack_name()
-    outputs_file = workdir / "outputs.json"
+    outputs_file = workdir / f"outputs-{name}.json"
+    extra = [arg for key, value in (context or {}).items() for arg in ("--context", f"{key}={value}")]
     cdk(
         [
             "deploy",
@@ -158,6 +161,7 @@ def deploy_stack(endpoint: str, workdir: Path, name: str | None = None) -> dict[
             "sandbox=true",
             "--context",
             f"stackName={name}",
+            *extra,
             "--require-approval",
             "never",
             "--output",

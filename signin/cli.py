@@ -43,8 +43,9 @@ examples:
 exit codes:
   0 signed in             5 CAPTCHA failed (no attempts left)   8 configuration or network
   2 usage                 6 session expired                     9 the pool's triggers failed
-  3 wrong password        7 throttled                           130 cancelled
-  4 unknown user (only where the pool reveals it; by default it answers as for a wrong password)
+  3 wrong password        7 throttled                           10 locked out: too many failed
+  4 unknown user (only where the pool reveals it; by default       sign-ins; wait, then retry
+    it answers as for a wrong password)                         130 cancelled
 """
 
 

@@ -23,6 +23,9 @@ from pycognito.aws_srp import AWSSRP
 _SHARED = json.loads((Path(__file__).resolve().parent / "messages.json").read_text())
 MESSAGES: dict[str, str] = _SHARED["messages"]
 CAPTCHA_MEDIA_TYPES: dict[str, list[str]] = _SHARED["captchaMediaTypes"]
+# In the error text of a define trigger that refuses a locked username (the only trigger error
+# whose text the clients read).
+LOCKED_OUT_MARKER: str = _SHARED["lockedOutMarker"]
 
 
 @unique  # two ways of ending must never share a code
@@ -38,6 +41,7 @@ class ExitCode(IntEnum):
     THROTTLED = 7
     CONFIGURATION = 8
     TRIGGER_FAILED = 9
+    LOCKED_OUT = 10
     CANCELLED = 130
 
 
@@ -108,7 +112,7 @@ def explain(error: ClientError, *, step: str) -> SignInError:
     if code == "UserNotFoundException":  # only where the pool reveals it; the page says no more
         return SignInError(ExitCode.UNKNOWN_USER, MESSAGES["wrongPassword"])
     if code == "NotAuthorizedException" and "attempts exceeded" in message.lower() and step == "password":
-        return SignInError(ExitCode.THROTTLED, MESSAGES["lockedOut"])
+        return SignInError(ExitCode.LOCKED_OUT, MESSAGES["lockedOut"])  # Cognito's password lockout
     if code == "ExpiredCodeException" or "session" in message.lower():
         return SignInError(ExitCode.SESSION_EXPIRED, MESSAGES["expired"])
     if code == "NotAuthorizedException":
@@ -120,6 +124,8 @@ def explain(error: ClientError, *, step: str) -> SignInError:
     if code == "UserNotConfirmedException":
         return SignInError(ExitCode.WRONG_PASSWORD, MESSAGES["notConfirmed"])
     if code in ("UserLambdaValidationException", "InvalidLambdaResponseException", "UnexpectedLambdaException"):
+        if LOCKED_OUT_MARKER in message:  # the failure counter's lock (define trigger)
+            return SignInError(ExitCode.LOCKED_OUT, MESSAGES["lockedOut"])
         return SignInError(ExitCode.TRIGGER_FAILED, MESSAGES["unavailable"])
     if code in ("ResourceNotFoundException", "InvalidParameterException", "InvalidUserPoolConfigurationException"):
         return SignInError(ExitCode.CONFIGURATION, f"The pool or client is not set up for this sign-in ({code}).")

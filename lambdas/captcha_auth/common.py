@@ -18,22 +18,35 @@ from __future__ import annotations
 import os
 import re
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 # Our name for the custom challenge, written to challengeMetadata by Create and checked by
 # Define. A CUSTOM_CHALLENGE entry carrying any other name is refused.
 CAPTCHA_CHALLENGE = "CAPTCHA_CHALLENGE"
 
-_WHOLE_NUMBER = re.compile(r"[1-9][0-9]{0,2}")
+_WHOLE_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
+
+
+def whole_number_setting(name: str) -> int:
+    """A whole number >= 1 from the environment, as the construct set it (its range is the
+    construct's to check). Raises KeyError when it is missing and ValueError when malformed."""
+    raw = os.environ[name]
+    if not _WHOLE_NUMBER.fullmatch(raw):
+        raise ValueError(f"{name} must be a whole number >= 1")
+    return int(raw)
 
 
 def max_captcha_attempts() -> int:
-    """MAX_CAPTCHA_ATTEMPTS, as the construct set it (its range is the construct's to check).
-    Raises KeyError when it is missing and ValueError when it is not a whole number >= 1."""
-    raw = os.environ["MAX_CAPTCHA_ATTEMPTS"]
-    if not _WHOLE_NUMBER.fullmatch(raw):
-        raise ValueError("MAX_CAPTCHA_ATTEMPTS must be a whole number >= 1")
-    return int(raw)
+    return whole_number_setting("MAX_CAPTCHA_ATTEMPTS")
+
+
+def boolean_setting(name: str) -> bool:
+    """Exactly "true" or "false"; anything else raises."""
+    raw = os.environ[name]
+    if raw not in ("true", "false"):
+        raise ValueError(f"{name} must be true or false")
+    return raw == "true"
 
 
 def captcha_rounds(session: list[dict]) -> int:
@@ -44,3 +57,27 @@ def captcha_rounds(session: list[dict]) -> int:
 # One logger for every trigger; its service name is POWERTOOLS_SERVICE_NAME. Events are never
 # logged: each handler logs a handful of named, non-secret fields.
 logger = Logger()
+
+
+_metrics: Metrics | None = None
+
+
+def use_metrics() -> None:
+    """Called at import by the triggers that count: POWERTOOLS_METRICS_NAMESPACE must be set
+    (KeyError otherwise). The post-authentication trigger counts nothing and gets no namespace."""
+    global _metrics
+    _metrics = Metrics(namespace=os.environ["POWERTOOLS_METRICS_NAMESPACE"])
+
+
+def count(metric: str) -> None:
+    """One more of `metric`, in CloudWatch's embedded metric format. Metrics carry no dimension
+    but the service: never a username, an email, an answer or a token."""
+    if _metrics is None:
+        raise RuntimeError("use_metrics() was not called")
+    _metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+
+def flush_metrics() -> None:
+    """Write this invocation's metrics as one log line, if it counted any."""
+    if _metrics is not None and _metrics.metric_set:
+        _metrics.flush_metrics()

@@ -12,9 +12,18 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.challenge import AUDIO_FORMAT, IMAGE_FORMAT, data_url, new_answer
-from captcha_auth.common import CAPTCHA_CHALLENGE, captcha_rounds, logger, max_captcha_attempts
+from captcha_auth.common import (
+    CAPTCHA_CHALLENGE,
+    captcha_rounds,
+    count,
+    flush_metrics,
+    logger,
+    max_captcha_attempts,
+    use_metrics,
+)
 
 MAX_ATTEMPTS = max_captcha_attempts()
+use_metrics()
 
 
 class ChallengeUnavailable(Exception):
@@ -60,14 +69,19 @@ def build_challenge(request: dict) -> dict:
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        request = event.get("request")
-        if not isinstance(request, dict):
-            raise ValueError("malformed request")
-        response = build_challenge(request)
-    except Exception as exc:
-        logger.error("create_error", extra={"error_type": type(exc).__name__})
-        raise ChallengeUnavailable() from None
-    event["response"] = response
-    params = response["publicChallengeParameters"]
-    logger.info("captcha_created", extra={"format": params["captchaFormat"], "attempt": params["attempt"]})
-    return event
+        try:
+            request = event.get("request")
+            if not isinstance(request, dict):
+                raise ValueError("malformed request")
+            response = build_challenge(request)
+        except Exception as exc:
+            count("TriggerError")
+            logger.error("create_error", extra={"error_type": type(exc).__name__})
+            raise ChallengeUnavailable() from None
+        event["response"] = response
+        params = response["publicChallengeParameters"]
+        count("CaptchaAudio" if params["captchaFormat"] == AUDIO_FORMAT else "CaptchaImage")
+        logger.info("captcha_created", extra={"format": params["captchaFormat"], "attempt": params["attempt"]})
+        return event
+    finally:
+        flush_metrics()

@@ -3,18 +3,50 @@
 Reads the session (the challenges answered so far) and decides: next challenge, issue tokens,
 or fail. The only sequence that issues tokens is SRP_A ✓, PASSWORD_VERIFIER ✓, then up to
 MAX_CAPTCHA_ATTEMPTS CAPTCHA rounds whose last one is correct. Anything else is denied.
+
+Across sign-ins it keeps the failure counter (failure_counter.py): a sign-in that spends every
+CAPTCHA attempt counts against its username, a locked username is refused before its password
+is even asked for, and a successful sign-in clears the count.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from captcha_auth.common import CAPTCHA_CHALLENGE, logger, max_captcha_attempts
+from captcha_auth.common import (
+    CAPTCHA_CHALLENGE,
+    boolean_setting,
+    count,
+    flush_metrics,
+    logger,
+    max_captcha_attempts,
+    use_metrics,
+    whole_number_setting,
+)
+from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
 
 MAX_ATTEMPTS = max_captcha_attempts()
+# Everything the counter needs is read now, so a missing or malformed setting fails at import.
+FAILURE_TABLE = os.environ["FAILURE_TABLE_NAME"]
+FAILURE_KEY_SECRET = os.environ["FAILURE_KEY_SECRET_ARN"]
+LOCKOUT = Policy(
+    threshold=whole_number_setting("LOCKOUT_AFTER_FAILURES"),
+    window=whole_number_setting("LOCKOUT_WINDOW_SECONDS"),
+    backoff=whole_number_setting("LOCKOUT_BACKOFF_SECONDS"),
+    max_backoff=whole_number_setting("LOCKOUT_MAX_BACKOFF_SECONDS"),
+)
+COUNTER_FAIL_OPEN = boolean_setting("COUNTER_FAIL_OPEN")
+use_metrics()
+
+# Cognito passes a trigger's error text to the client (UserLambdaValidationException on AWS).
+# The clients recognise this fixed marker (signin/messages.json) and say the account is locked;
+# nothing in it depends on the input, so it tells nobody anything about the username.
+LOCKED_OUT_MESSAGE = "SIGN_IN_LOCKED: too many failed sign-ins, try again later"
 
 SRP_A = "SRP_A"
 PASSWORD_VERIFIER = "PASSWORD_VERIFIER"  # noqa: S105 (a challenge name, not a password)
@@ -101,22 +133,97 @@ def _apply(event: dict, decision: Decision) -> dict:
     return event
 
 
+class SignInLocked(Exception):
+    """Raised to refuse a locked username with LOCKED_OUT_MESSAGE (the only trigger error the
+    design raises on purpose; the alarms discount it)."""
+
+    def __init__(self) -> None:
+        super().__init__(LOCKED_OUT_MESSAGE)
+
+
+@cache
+def _counter() -> FailureCounter:
+    """Made on first use and kept for the container: the clients, and the hashing key read
+    once from Secrets Manager. botocore (not boto3) is the Lambda runtime's own SDK core."""
+    import botocore.session
+    from botocore.config import Config
+
+    session = botocore.session.get_session()
+    config = Config(**DYNAMODB_CONFIG)
+
+    @cache
+    def key() -> bytes:
+        secrets = session.create_client("secretsmanager", config=config)
+        return str(secrets.get_secret_value(SecretId=FAILURE_KEY_SECRET)["SecretString"]).encode("utf-8")
+
+    def guarded_key() -> bytes:
+        try:
+            return key()
+        except Exception as exc:  # the key could not be read: the same as an unreachable table
+            raise CounterUnavailable(type(exc).__name__) from None
+
+    return FailureCounter(session.create_client("dynamodb", config=config), FAILURE_TABLE, guarded_key, LOCKOUT)
+
+
+def apply_counter(decision: Decision, username: str, counter: FailureCounter) -> Decision:
+    """The counter's part: refuse a locked username at the start of a sign-in and again before
+    tokens (a sign-in begun before the lock), count exhausted sign-ins, clear on success.
+    Known and unknown usernames take exactly the same path."""
+    starting_or_finishing = decision.challenge_name == PASSWORD_VERIFIER or decision.issue_tokens
+    if starting_or_finishing and counter.locked_for(username) > 0:
+        count("LockedOut")
+        raise SignInLocked()
+    if decision.issue_tokens:
+        counter.reset(username)
+    if decision.reason == "attempts_exhausted":
+        counter.record_failure(username)
+    return decision
+
+
+def _count(decision: Decision) -> None:
+    metric = {
+        "captcha_solved": "SignInPassed",
+        "attempts_exhausted": "AttemptsExhausted",
+        "captcha_retry": "WrongAnswer",
+    }.get(decision.reason)
+    if metric:
+        count(metric)
+    if decision.reason == "attempts_exhausted":
+        count("WrongAnswer")  # the last answer was wrong too
+
+
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        request = event.get("request")
-        if not isinstance(request, dict):
-            decision = deny("malformed_request")
-        else:
-            decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
-    except Exception as exc:  # fail closed; log the error's type only, never its text or the input
-        logger.error("define_error", extra={"error_type": type(exc).__name__})
-        decision = deny("internal_error")
-    logger.info(
-        "define_decision",
-        extra={
-            "decision": "tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
-            "next_challenge": decision.challenge_name,
-            "reason": decision.reason,
-        },
-    )
-    return _apply(event, decision)
+        try:
+            request = event.get("request")
+            username = event.get("userName")
+            if not isinstance(request, dict) or not isinstance(username, str) or not username:
+                decision = deny("malformed_request")
+            else:
+                decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
+                try:
+                    decision = apply_counter(decision, username, _counter())
+                except CounterUnavailable as exc:
+                    count("CounterUnreachable")
+                    logger.error("counter_unreachable", extra={"error_type": str(exc), "fail_open": COUNTER_FAIL_OPEN})
+                    if not COUNTER_FAIL_OPEN and not decision.fail_authentication:
+                        decision = deny("counter_unreachable")
+        except SignInLocked:
+            logger.info("define_decision", extra={"decision": "locked_out", "next_challenge": None, "reason": "locked"})
+            raise
+        except Exception as exc:  # fail closed; log the error's type only, never its text or the input
+            count("TriggerError")
+            logger.error("define_error", extra={"error_type": type(exc).__name__})
+            decision = deny("internal_error")
+        _count(decision)
+        logger.info(
+            "define_decision",
+            extra={
+                "decision": "tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
+                "next_challenge": decision.challenge_name,
+                "reason": decision.reason,
+            },
+        )
+        return _apply(event, decision)
+    finally:
+        flush_metrics()

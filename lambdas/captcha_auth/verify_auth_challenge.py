@@ -13,7 +13,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from captcha_auth.common import logger
+from captcha_auth.common import count, flush_metrics, logger, use_metrics
+
+use_metrics()
 
 # Longer input is refused before any normalisation work (NFKC can expand text up to 18x).
 MAX_ANSWER_CHARS = 64
@@ -52,8 +54,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         correct = verify(event.get("request"))
     except Exception as exc:  # never raise: a failure here is a wrong answer
+        count("TriggerError")
         logger.error("verify_error", extra={"error_type": type(exc).__name__})
         correct = False
     event["response"] = {"answerCorrect": correct}
     logger.info("captcha_verified", extra={"answer_correct": correct})
+    flush_metrics()
     return event

@@ -19,13 +19,18 @@ from typing import Any
 import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 
+from stacks.captcha_auth.monitoring import SignInMonitoring
 from stacks.captcha_auth.nag import acknowledged_findings
 from stacks.captcha_auth.trigger_code import bundled_trigger_code
+from stacks.captcha_auth.web_acl import SignInWebAcl
 
 # Why each client setting is fixed. USER_PASSWORD_AUTH, USER_SRP_AUTH and USER_AUTH would each
 # sign in without the CAPTCHA; OAuth's hosted UI never runs custom challenges; a public client
@@ -99,6 +104,25 @@ class CaptchaAuth(Construct):
         log_retention: how long trigger logs are kept. Default three months.
         light_memory_mb: memory of define, verify and post-authentication. Default 512.
         create_memory_mb: memory of create (renders the CAPTCHA). Default 1024.
+        lockout_after_failures: failed sign-ins (every CAPTCHA attempt spent) that lock a
+            username. Default 5.
+        lockout_window: the longest gap between failures that still add up. Default 15 minutes.
+        lockout_backoff: how long the first lock lasts; each further failure doubles it.
+            Default 5 minutes.
+        lockout_max_backoff: the longest lock. Default 1 hour.
+        counter_fail_open: when the failure counter can't be reached, let sign-ins go on
+            uncounted instead of refusing them. Default False (fail closed).
+        metrics_namespace: CloudWatch namespace of the triggers' metrics. Default "CaptchaSignIn".
+        alarm_topic: an SNS topic the alarms notify. Default None (alarms only).
+        alarms: create the four alarms. Default True; False leaves them out (the dashboard
+            stays), for an account that alarms elsewhere or an emulator without metric math.
+        lockout_alarm_threshold: refused locked-out sign-ins in 5 minutes that raise an alarm.
+            Default 10.
+        failure_ratio_alarm_threshold: share of finished sign-ins that failed the CAPTCHA, in
+            5 minutes with at least 10 of them, that raises an alarm. Default 0.5.
+        waf: an AWS WAF web ACL on the user pool (billed monthly and per request). Default False.
+        waf_rate_limit: sign-in API requests per client IP per 5 minutes before WAF blocks it.
+            Default 300 (a sign-in is three or more requests).
         user_pool_overrides: any other `cognito.UserPool` setting, e.g. sending email with SES:
             {"email": cognito.UserPoolEmail.with_ses(from_email="no-reply@example.com")}.
         client_overrides: any other `cognito.UserPoolClient` setting, e.g. {"read_attributes": ...}.
@@ -130,6 +154,18 @@ class CaptchaAuth(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         light_memory_mb: int = 512,
         create_memory_mb: int = 1024,
+        lockout_after_failures: int = 5,
+        lockout_window: Duration | None = None,
+        lockout_backoff: Duration | None = None,
+        lockout_max_backoff: Duration | None = None,
+        counter_fail_open: bool = False,
+        metrics_namespace: str = "CaptchaSignIn",
+        alarm_topic: sns.ITopic | None = None,
+        alarms: bool = True,
+        lockout_alarm_threshold: int = 10,
+        failure_ratio_alarm_threshold: float = 0.5,
+        waf: bool = False,
+        waf_rate_limit: int = 300,
         user_pool_overrides: Mapping[str, Any] | None = None,
         client_overrides: Mapping[str, Any] | None = None,
     ) -> None:
@@ -148,7 +184,16 @@ class CaptchaAuth(Construct):
         self._log_retention = log_retention
         self._code = code or bundled_trigger_code(runtime=self.RUNTIME, architecture=self.ARCHITECTURE)
 
+        self._metrics_namespace = metrics_namespace
+        self._add_failure_counter(
+            after_failures=lockout_after_failures,
+            window=lockout_window or Duration.minutes(15),
+            backoff=lockout_backoff or Duration.minutes(5),
+            max_backoff=lockout_max_backoff or Duration.hours(1),
+            fail_open=counter_fail_open,
+        )
         self._add_triggers(light_memory_mb=light_memory_mb, create_memory_mb=create_memory_mb)
+        self._grant_counter_to_define()
         self.user_pool = self._add_user_pool(
             self_sign_up_enabled=self_sign_up_enabled, threat_protection=threat_protection, **user_pool_overrides
         )
@@ -158,23 +203,99 @@ class CaptchaAuth(Construct):
             refresh_token_validity=refresh_token_validity or Duration.days(30),
             **client_overrides,
         )
-        self._acknowledge_nag_findings(threat_protection=threat_protection)
+        self.web_acl = (
+            SignInWebAcl(
+                self, "Waf", user_pool=self.user_pool, rate_limit=waf_rate_limit, metric_prefix=metrics_namespace
+            )
+            if waf
+            else None
+        )
+        self.monitoring = SignInMonitoring(
+            self,
+            "Monitoring",
+            namespace=metrics_namespace,
+            service=self.SERVICE_NAME,
+            functions={
+                "define": self.define_auth_challenge,
+                "create": self.create_auth_challenge,
+                "verify": self.verify_auth_challenge,
+                "post": self.post_authentication,
+            },
+            lockout_threshold=lockout_alarm_threshold,
+            failure_ratio_threshold=failure_ratio_alarm_threshold,
+            alarm_topic=alarm_topic,
+            alarms=alarms,
+        )
+        self._acknowledge_nag_findings(threat_protection=threat_protection, waf=waf)
         self.node.add_validation(SecurityInvariants(self))
+
+    # --- The failure counter across sign-ins ------------------------------------------------
+
+    def _add_failure_counter(
+        self, *, after_failures: int, window: Duration, backoff: Duration, max_backoff: Duration, fail_open: bool
+    ) -> None:
+        """A DynamoDB table of failed sign-ins, keyed by an HMAC of the username whose key is
+        generated at deploy time into Secrets Manager, so neither the template nor the table
+        holds a username."""
+        if type(after_failures) is not int or not 1 <= after_failures <= 100:
+            raise ValueError("lockout_after_failures must be a whole number from 1 to 100")
+        if not 0 < backoff.to_seconds() <= max_backoff.to_seconds():
+            raise ValueError("lockout_backoff must be positive and no longer than lockout_max_backoff")
+        self.failure_table = dynamodb.Table(
+            self,
+            "FailureCounter",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expires_at",
+            deletion_protection=self._removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=self._removal_policy,
+        )
+        self.failure_key = secretsmanager.Secret(
+            self,
+            "FailureCounterKey",
+            description="HMAC key for the sign-in failure counter's usernames (generated at deploy time)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            removal_policy=self._removal_policy,
+        )
+        self._counter_settings = {
+            "FAILURE_TABLE_NAME": self.failure_table.table_name,
+            "FAILURE_KEY_SECRET_ARN": self.failure_key.secret_arn,
+            "LOCKOUT_AFTER_FAILURES": str(after_failures),
+            "LOCKOUT_WINDOW_SECONDS": str(int(window.to_seconds())),
+            "LOCKOUT_BACKOFF_SECONDS": str(int(backoff.to_seconds())),
+            "LOCKOUT_MAX_BACKOFF_SECONDS": str(int(max_backoff.to_seconds())),
+            "COUNTER_FAIL_OPEN": "true" if fail_open else "false",
+        }
+
+    def _grant_counter_to_define(self) -> None:
+        """Define alone touches the table, with the three calls it makes, and reads the key."""
+        self.failure_table.grant(
+            self.define_auth_challenge, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        )
+        self.define_auth_challenge.add_to_role_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.failure_key.secret_arn])
+        )
 
     # --- The four triggers ------------------------------------------------------------------
 
     def _add_triggers(self, *, light_memory_mb: int, create_memory_mb: int) -> None:
         attempts = {"MAX_CAPTCHA_ATTEMPTS": str(self.max_captcha_attempts)}
+        metrics = {"POWERTOOLS_METRICS_NAMESPACE": self._metrics_namespace}
         self.define_auth_challenge = self._trigger(
-            "DefineAuthChallenge", "define_auth_challenge", light_memory_mb, attempts,
+            "DefineAuthChallenge", "define_auth_challenge", light_memory_mb,
+            {**attempts, **metrics, **self._counter_settings},
             "Password first, then CAPTCHA; deny by default",
         )  # fmt: skip
         self.create_auth_challenge = self._trigger(
-            "CreateAuthChallenge", "create_auth_challenge", create_memory_mb, attempts,
+            "CreateAuthChallenge", "create_auth_challenge", create_memory_mb, {**attempts, **metrics},
             "Renders a CAPTCHA (image or audio)",
         )  # fmt: skip
         self.verify_auth_challenge = self._trigger(
-            "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb, {}, "Checks a CAPTCHA answer"
+            "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb, metrics, "Checks a CAPTCHA answer"
         )
         self.post_authentication = self._trigger(
             "PostAuthentication", "post_authentication", light_memory_mb, {}, "Writes a sign-in audit record"
@@ -268,9 +389,9 @@ class CaptchaAuth(Construct):
             prevent_user_existence_errors=True,
         )
 
-    def _acknowledge_nag_findings(self, *, threat_protection: bool) -> None:
+    def _acknowledge_nag_findings(self, *, threat_protection: bool, waf: bool) -> None:
         """cdk-nag findings this design accepts on purpose, each with its reason (nag.py)."""
-        for finding_id, reason in acknowledged_findings(threat_protection=threat_protection).items():
+        for finding_id, reason in acknowledged_findings(threat_protection=threat_protection, waf=waf).items():
             Validations.of(self).acknowledge(Acknowledgment(id=finding_id, reason=reason))
 
 

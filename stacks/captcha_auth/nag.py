@@ -19,9 +19,16 @@ ESSENTIALS_TIER = (
 )
 
 
-def acknowledged_findings(*, threat_protection: bool) -> dict[str, str]:
+COUNTER_KEY_NOT_ROTATED = (
+    "The secret is the HMAC key that turns usernames into the failure counter's table keys. "
+    "Rotating it would only reset every counter early; it never leaves Secrets Manager except to "
+    "the define trigger, and the table holds nothing but counts and times."
+)
+
+
+def acknowledged_findings(*, threat_protection: bool, waf: bool = False) -> dict[str, str]:
     """Findings this design accepts on purpose, each with a reason for a security reviewer."""
-    findings = {"AwsSolutions-COG2": MFA_NOT_REQUIRED}
+    findings = {"AwsSolutions-COG2": MFA_NOT_REQUIRED, "AwsSolutions-SMG4": COUNTER_KEY_NOT_ROTATED}
     if not threat_protection:
         findings["AwsSolutions-COG8"] = ESSENTIALS_TIER
     return findings

@@ -22,3 +22,23 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         create_user(deployment.client("cognito-idp"), deployment.pool_id, email, password)
         yield deployment
     assert emulator.process is not None and emulator.process.poll() is not None  # stopped
+
+
+# The emulator allows one CAPTCHA answer per sign-in and then ends it without asking Define
+# again, so a sign-in with every attempt spent (what the failure counter counts) needs a limit
+# of one there; and a back-off short enough to wait for.
+LOCKOUT_CONTEXT = {"maxCaptchaAttempts": "1", "lockoutAfterFailures": "3", "lockoutSeconds": "4"}
+
+
+@pytest.fixture(scope="session")
+def lockout_deployment(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    """A second stack in the same emulator, deployed with LOCKOUT_CONTEXT, and its own user."""
+    from offline.emulator import deploy_stack
+
+    workdir = tmp_path_factory.mktemp("lockout")
+    outputs = deploy_stack(deployment.emulator.endpoint, workdir, f"{STACK}Lockout", LOCKOUT_CONTEXT)
+    locked = Deployment(
+        emulator=deployment.emulator, outputs=outputs, email="lockout.user@example.com", password=random_password()
+    )
+    create_user(locked.client("cognito-idp"), locked.pool_id, locked.email, locked.password)
+    return locked

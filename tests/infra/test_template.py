@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -231,14 +232,153 @@ def test_no_iam_statement_has_a_wildcard_action(template_json: dict[str, Any]) -
         assert all("*" not in action for action in actions), actions
 
 
-def test_roles_only_write_their_own_log_group(template_json: dict[str, Any]) -> None:
+def _policy_of(template_json: dict[str, Any], function_handler: str) -> list[dict[str, Any]]:
+    functions = resources(template_json, "AWS::Lambda::Function")
+    (role,) = [
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in functions.values()
+        if f["Properties"]["Handler"] == f"captcha_auth.{function_handler}.lambda_handler"
+    ]
+    return [
+        statement
+        for policy in resources(template_json, "AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_roles_write_their_own_log_group_and_only_define_touches_the_counter(template_json: dict[str, Any]) -> None:
     log_groups = set(resources(template_json, "AWS::Logs::LogGroup"))
-    for statement in _statements(template_json):
-        assert statement["Effect"] == "Allow"
-        assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
-        assert statement["Resource"]["Fn::GetAtt"][0] in log_groups
+    (table,) = resources(template_json, "AWS::DynamoDB::Table")
+    (secret,) = resources(template_json, "AWS::SecretsManager::Secret")
+    for handler in ("define_auth_challenge", "create_auth_challenge", "verify_auth_challenge", "post_authentication"):
+        statements = _policy_of(template_json, handler)
+        logs = [s for s in statements if s["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]]
+        assert len(logs) == 1 and logs[0]["Resource"]["Fn::GetAtt"][0] in log_groups
+        others = [s for s in statements if s not in logs]
+        if handler != "define_auth_challenge":
+            assert others == [], handler
+            continue
+        assert sorted(others, key=lambda s: str(s["Action"])) == [
+            {
+                "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+                "Effect": "Allow",
+                "Resource": {"Fn::GetAtt": [table, "Arn"]},
+            },
+            {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": {"Ref": secret}},
+        ]
     for role in resources(template_json, "AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
+
+
+# --- The failure counter ------------------------------------------------------------------
+
+
+def test_the_counter_table_is_on_demand_encrypted_recoverable_and_expiring(template) -> None:
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+                "SSESpecification": {"SSEEnabled": True},
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+                "DeletionProtectionEnabled": True,
+            },
+        },
+    )
+
+
+def test_the_hashing_key_is_generated_at_deploy_time_and_never_in_the_template(template_json: dict[str, Any]) -> None:
+    (secret,) = resources(template_json, "AWS::SecretsManager::Secret").values()
+    assert "SecretString" not in secret["Properties"]
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_define_gets_the_counter_settings(template_json: dict[str, Any]) -> None:
+    (table,) = resources(template_json, "AWS::DynamoDB::Table")
+    (secret,) = resources(template_json, "AWS::SecretsManager::Secret")
+    define = next(
+        f for f in resources(template_json, "AWS::Lambda::Function").values() if "define" in f["Properties"]["Handler"]
+    )
+    variables = define["Properties"]["Environment"]["Variables"]
+    assert variables["FAILURE_TABLE_NAME"] == {"Ref": table}
+    assert variables["FAILURE_KEY_SECRET_ARN"] == {"Ref": secret}
+    assert {k: v for k, v in variables.items() if k.startswith(("LOCKOUT_", "COUNTER_"))} == {
+        "LOCKOUT_AFTER_FAILURES": "5",
+        "LOCKOUT_WINDOW_SECONDS": "900",
+        "LOCKOUT_BACKOFF_SECONDS": "300",
+        "LOCKOUT_MAX_BACKOFF_SECONDS": "3600",
+        "COUNTER_FAIL_OPEN": "false",
+    }
+
+
+# --- Alarms, dashboard and WAF ------------------------------------------------------------
+
+
+def test_four_alarms_and_a_dashboard(template_json: dict[str, Any]) -> None:
+    alarms = resources(template_json, "AWS::CloudWatch::Alarm").values()
+    descriptions = sorted(a["Properties"]["AlarmDescription"] for a in alarms)
+    assert len(descriptions) == 4
+    assert any("trigger failed" in d for d in descriptions)
+    assert any("locked usernames" in d for d in descriptions)
+    assert any("failed the CAPTCHA" in d for d in descriptions)
+    assert any("failure counter" in d for d in descriptions)
+    for alarm in alarms:
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+        assert "AlarmActions" not in alarm["Properties"]  # no topic unless one is given
+    (dashboard,) = resources(template_json, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for metric in ("SignInPassed", "WrongAnswer", "AttemptsExhausted", "LockedOut", "CaptchaAudio", "TriggerError"):
+        assert metric in body
+
+
+def test_the_error_alarm_discounts_lockouts_and_counts_every_function(template_json: dict[str, Any]) -> None:
+    (alarm,) = [
+        a
+        for a in resources(template_json, "AWS::CloudWatch::Alarm").values()
+        if "trigger failed" in a["Properties"]["AlarmDescription"]
+    ]
+    queries = alarm["Properties"]["Metrics"]
+    (expression,) = [q["Expression"] for q in queries if "Expression" in q]
+    assert expression.endswith("- FILL(locked, 0)")
+    names = sorted(q["MetricStat"]["Metric"]["MetricName"] for q in queries if "MetricStat" in q)
+    assert names == ["Errors", "Errors", "Errors", "Errors", "LockedOut", "TriggerError"]
+
+
+def test_no_waf_unless_asked(template) -> None:
+    template.resource_count_is("AWS::WAFv2::WebACL", 0)
+
+
+def test_waf_context_adds_a_web_acl_on_the_user_pool() -> None:
+    waf = synth(waf="true").to_json()
+    (acl_id, acl) = next(iter(resources(waf, "AWS::WAFv2::WebACL").items()))
+    props = acl["Properties"]
+    assert props["Scope"] == "REGIONAL" and props["DefaultAction"] == {"Allow": {}}
+    rate, reputation = sorted(props["Rules"], key=lambda r: r["Priority"])
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert rate["Action"] == {"Block": {}}
+    assert (statement["AggregateKeyType"], statement["Limit"], statement["EvaluationWindowSec"]) == ("IP", 300, 300)
+    targets = {
+        s["ByteMatchStatement"]["SearchString"] for s in statement["ScopeDownStatement"]["OrStatement"]["Statements"]
+    }
+    assert targets == {
+        "AWSCognitoIdentityProviderService.InitiateAuth",
+        "AWSCognitoIdentityProviderService.RespondToAuthChallenge",
+    }
+    assert reputation["Statement"]["ManagedRuleGroupStatement"] == {
+        "VendorName": "AWS",
+        "Name": "AWSManagedRulesAmazonIpReputationList",
+    }
+    for rule in props["Rules"]:
+        assert rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
+    (association,) = resources(waf, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"] == {
+        "ResourceArn": {"Fn::GetAtt": [pool_logical_id(waf), "Arn"]},
+        "WebACLArn": {"Fn::GetAtt": [acl_id, "Arn"]},
+    }
 
 
 # --- Outputs and removal policy ------------------------------------------------------------
@@ -270,9 +410,19 @@ def test_removal_policy_per_context(template, context, policy, deletion_protecti
 # --- The local-emulator target ---------------------------------------------------------------
 
 
-def test_local_target_changes_nothing_but_the_bundle(template_json: dict[str, Any]) -> None:
+def test_local_target_changes_nothing_but_the_bundle_and_the_alarms(template_json: dict[str, Any]) -> None:
+    """The emulator runs the handlers on its own Python and can't create metric-math alarms."""
     local = synth(target="local").to_json()
-    assert mask_assets(local) == mask_assets(template_json)
+    without_alarms = mask_assets(template_json)
+    alarms = {k for k, v in without_alarms["Resources"].items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    assert len(alarms) == 4
+    without_alarms["Resources"] = {k: v for k, v in without_alarms["Resources"].items() if k not in alarms}
+    for resource in resources(without_alarms, "AWS::CloudWatch::Dashboard").values():
+        resource["Properties"]["DashboardBody"] = "<dashboard>"
+    masked_local = mask_assets(local)
+    for resource in resources(masked_local, "AWS::CloudWatch::Dashboard").values():
+        resource["Properties"]["DashboardBody"] = "<dashboard>"
+    assert masked_local == without_alarms
     code = [r["Properties"]["Code"]["S3Key"] for r in resources(local, "AWS::Lambda::Function").values()]
     aws_code = [r["Properties"]["Code"]["S3Key"] for r in resources(template_json, "AWS::Lambda::Function").values()]
     assert set(code).isdisjoint(aws_code)  # different wheels, never the same asset

@@ -43,14 +43,22 @@ HANDLERS = {
 
 
 def run_handler(module: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}", **variables}
+    """With the test session's emulator as AWS (for the failure counter)."""
+    local_aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}", **local_aws}
+    env.update(variables)
     command = [sys.executable, "-c", RECORDER, module, str(EVENTS / f"{HANDLERS[module]}.json")]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def template_variables(template_json: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Each function's variables; a reference to a resource (the counter's table and key) is
+    replaced by the same resource on the test session's emulator."""
     return {
-        f["Properties"]["Handler"].removesuffix(".lambda_handler"): f["Properties"]["Environment"]["Variables"]
+        f["Properties"]["Handler"].removesuffix(".lambda_handler"): {
+            name: value if isinstance(value, str) else os.environ[name]
+            for name, value in f["Properties"]["Environment"]["Variables"].items()
+        }
         for f in resources(template_json, "AWS::Lambda::Function").values()
     }
 
@@ -68,16 +76,55 @@ def test_each_function_gets_only_the_variables_it_reads(given: dict[str, dict[st
     assert set(given[module]) <= read, f"given but never read: {set(given[module]) - read}"
 
 
-@pytest.mark.parametrize("module", ["captcha_auth.define_auth_challenge", "captcha_auth.create_auth_challenge"])
-@pytest.mark.parametrize("value", [None, "", "three", "0", "-1", "2.5", " 3"], ids=repr)
-def test_a_missing_or_bad_attempt_limit_fails_closed_at_import(
-    given: dict[str, dict[str, str]], module: str, value: str | None
-) -> None:
-    variables = {k: v for k, v in given[module].items() if k != "MAX_CAPTCHA_ATTEMPTS"}
-    if value is not None:
-        variables["MAX_CAPTCHA_ATTEMPTS"] = value
-    result = run_handler(module, variables)
+# Every variable but Powertools' service name (which only names the logs) is a setting the
+# handler can't run without: removing any one must stop the import.
+REQUIRED = [
+    (module, name)
+    for module, names in {
+        "captcha_auth.define_auth_challenge": [
+            "MAX_CAPTCHA_ATTEMPTS",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "FAILURE_TABLE_NAME",
+            "FAILURE_KEY_SECRET_ARN",
+            "LOCKOUT_AFTER_FAILURES",
+            "LOCKOUT_WINDOW_SECONDS",
+            "LOCKOUT_BACKOFF_SECONDS",
+            "LOCKOUT_MAX_BACKOFF_SECONDS",
+            "COUNTER_FAIL_OPEN",
+        ],
+        "captcha_auth.create_auth_challenge": ["MAX_CAPTCHA_ATTEMPTS", "POWERTOOLS_METRICS_NAMESPACE"],
+        "captcha_auth.verify_auth_challenge": ["POWERTOOLS_METRICS_NAMESPACE"],
+    }.items()
+    for name in names
+]
+
+
+def test_the_list_of_required_settings_is_every_setting_given(given: dict[str, dict[str, str]]) -> None:
+    for module, variables in given.items():
+        required = {name for m, name in REQUIRED if m == module}
+        assert required == set(variables) - {"POWERTOOLS_SERVICE_NAME"}, module
+
+
+@pytest.mark.parametrize(("module", "name"), REQUIRED, ids=[f"{m.split('.')[1]}-{n}" for m, n in REQUIRED])
+def test_a_missing_setting_fails_closed_at_import(given: dict[str, dict[str, str]], module: str, name: str) -> None:
+    result = run_handler(module, {k: v for k, v in given[module].items() if k != name})
     assert result.returncode != 0
-    assert (
-        "KeyError: 'MAX_CAPTCHA_ATTEMPTS'" if value is None else "ValueError: MAX_CAPTCHA_ATTEMPTS"
-    ) in result.stderr
+    assert f"KeyError: '{name}'" in result.stderr
+
+
+MALFORMED = {
+    "MAX_CAPTCHA_ATTEMPTS": ["", "three", "0", "-1", "2.5", " 3"],
+    "LOCKOUT_AFTER_FAILURES": ["0", "five"],
+    "LOCKOUT_BACKOFF_SECONDS": ["", "1e3"],
+    "COUNTER_FAIL_OPEN": ["yes", "True", ""],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, values in MALFORMED.items() for v in values], ids=lambda v: repr(v)
+)
+def test_a_malformed_setting_fails_closed_at_import(given: dict[str, dict[str, str]], name: str, value: str) -> None:
+    module = "captcha_auth.define_auth_challenge"
+    result = run_handler(module, {**given[module], name: value})
+    assert result.returncode != 0
+    assert f"ValueError: {name} must be" in result.stderr

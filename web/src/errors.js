@@ -45,7 +45,11 @@ export function explain(error, step) {
 
   if (THROTTLED.has(name)) return fail("throttled", MESSAGES.throttled);
   if (name === "NetworkError") return { kind: "network", message: MESSAGES.network, restart: false };
-  if (TRIGGER_FAILED.has(name)) return fail("unavailable", MESSAGES.unavailable);
+  if (TRIGGER_FAILED.has(name)) {
+    // The failure counter's lock: the define trigger's one deliberate error carries this marker.
+    if (error?.message?.includes(shared.lockedOutMarker)) return fail("locked-out", MESSAGES.lockedOut);
+    return fail("unavailable", MESSAGES.unavailable);
+  }
   // Amplify's own error when its copy of the sign-in session has expired.
   if (name === "SignInException" || name === "ExpiredCodeException") return fail("expired", MESSAGES.expired);
   if (name === "NotAuthorizedException") {

@@ -1,0 +1,150 @@
+"""Failed sign-ins per username, across sign-ins, in DynamoDB: the lockout Define enforces.
+
+A sign-in that ends with every CAPTCHA attempt spent counts one failure against its username.
+`threshold` failures, each within `window` of the previous one (or of the end of a lockout),
+lock the username for `backoff`, doubling with every further failure up to `max_backoff`. A
+successful sign-in deletes the record.
+
+Privacy: the table never holds a username. Its key is HMAC-SHA256(key, casefolded username),
+with a key generated at deploy time into Secrets Manager (never in the template), so the table
+alone can't be turned back into usernames, not even by hashing a list of known addresses.
+Records expire with TTL once they can no longer matter.
+
+Atomicity: every change is one conditional UpdateItem (ADD for the count, a monotonic
+condition for the lock), so concurrent failures are all counted and a lock is never shortened;
+there is no read-modify-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Small, bounded and well inside Cognito's 5 s per trigger: at most two tries of one request,
+# each waiting at most half a second to connect and half a second to read.
+DYNAMODB_CONFIG = {"connect_timeout": 0.5, "read_timeout": 0.5, "retries": {"total_max_attempts": 2}}
+
+
+class CounterUnavailable(Exception):
+    """The table (or the hashing key) could not be reached in time; the caller decides."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    threshold: int  # failures that lock a username
+    window: int  # seconds between failures for them to add up
+    backoff: int  # seconds of the first lock
+    max_backoff: int  # cap, seconds
+
+    def lock_seconds(self, failures: int) -> int:
+        """How long `failures` lock the username for (0: not locked)."""
+        if failures < self.threshold:
+            return 0
+        doublings = min(failures - self.threshold, 32)  # 2**32 s is far past any cap
+        return int(min(self.max_backoff, self.backoff * 2**doublings))
+
+
+class FailureCounter:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        key: Callable[[], bytes],
+        policy: Policy,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._key = key  # read when first needed, then kept by the caller's cache
+        self._policy = policy
+        self._clock = clock
+
+    def _item_key(self, username: str) -> dict[str, Any]:
+        digest = hmac.new(self._key(), username.casefold().encode("utf-8"), hashlib.sha256).hexdigest()
+        return {"pk": {"S": digest}}
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = getattr(self._client, operation)(TableName=self._table, **kwargs)
+            return result
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise
+            raise CounterUnavailable(type(error).__name__) from None
+        except BotoCoreError as error:
+            raise CounterUnavailable(type(error).__name__) from None
+
+    def locked_for(self, username: str) -> int:
+        """Seconds left of this username's lock (0: it may sign in)."""
+        item = self._call("get_item", Key=self._item_key(username), ConsistentRead=True).get("Item", {})
+        until = int(item.get("locked_until", {}).get("N", "0"))
+        return max(0, until - int(self._clock()))
+
+    def record_failure(self, username: str) -> int:
+        """Count one failed sign-in; returns the count it brought the username to."""
+        now = int(self._clock())
+        key = self._item_key(username)
+        recent = now - self._policy.window
+        expires = now + self._policy.window + self._policy.max_backoff
+        values = {
+            ":one": {"N": "1"},
+            ":now": {"N": str(now)},
+            ":recent": {"N": str(recent)},
+            ":exp": {"N": str(expires)},
+        }
+        failures = 0
+        for _ in range(3):  # each race costs one more try: a fresh record appeared, or went stale
+            try:
+                # Go on counting while the previous failure, or the end of the lock, is recent.
+                item = self._call(
+                    "update_item",
+                    Key=key,
+                    UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp",
+                    ConditionExpression="last_failure > :recent OR locked_until > :recent",
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError:
+                try:  # no record, or a stale one: start again from one
+                    item = self._call(
+                        "update_item",
+                        Key=key,
+                        UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp "
+                        "REMOVE locked_until",
+                        ConditionExpression="attribute_not_exists(pk) OR "
+                        "(NOT last_failure > :recent AND NOT locked_until > :recent)",
+                        ExpressionAttributeValues=values,
+                        ReturnValues="ALL_NEW",
+                    )
+                except ClientError:
+                    continue
+            failures = int(item["Attributes"]["failures"]["N"])
+            break
+        else:
+            raise CounterUnavailable("contention")
+        lock = self._policy.lock_seconds(failures)
+        if lock:
+            self._lock(key, now + lock, now + lock + self._policy.window)
+        return failures
+
+    def _lock(self, key: dict[str, Any], until: int, expires: int) -> None:
+        # Never shortens a lock that a later failure already lengthened (its condition fails).
+        with contextlib.suppress(ClientError):
+            self._call(
+                "update_item",
+                Key=key,
+                UpdateExpression="SET locked_until = :until, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(locked_until) OR locked_until < :until",
+                ExpressionAttributeValues={":until": {"N": str(until)}, ":exp": {"N": str(expires)}},
+            )
+
+    def reset(self, username: str) -> None:
+        """A successful sign-in: forget this username's failures."""
+        self._call("delete_item", Key=self._item_key(username))

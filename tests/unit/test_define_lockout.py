@@ -1,0 +1,130 @@
+"""Define with the failure counter, through the real handler and the emulator's DynamoDB: a
+username whose sign-ins keep spending every CAPTCHA attempt is refused, whoever it is."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from captcha_auth import define_auth_challenge
+from captcha_auth.common import CAPTCHA_CHALLENGE
+from captcha_auth.define_auth_challenge import LOCKED_OUT_MESSAGE, SignInLocked, lambda_handler
+from captcha_auth.failure_counter import FailureCounter
+from signin.flow import LOCKED_OUT_MARKER
+from tests.support import load_event
+
+SRP = {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}
+PASSWORD = {"challengeName": "PASSWORD_VERIFIER", "challengeResult": True, "challengeMetadata": None}
+WRONG = {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": CAPTCHA_CHALLENGE}
+RIGHT = {**WRONG, "challengeResult": True}
+THRESHOLD = int(define_auth_challenge.LOCKOUT.threshold)
+
+
+def define(session: list[dict[str, Any]], username: str, *, user_not_found: bool = False) -> dict[str, Any]:
+    event = load_event("define_auth_challenge")
+    event["userName"] = username
+    event["request"]["session"] = session
+    event["request"]["userNotFound"] = user_not_found
+    return lambda_handler(event, None)["response"]  # type: ignore[arg-type]
+
+
+def failed_sign_in(username: str, **kwargs: Any) -> dict[str, Any]:
+    assert define([SRP], username, **kwargs)["challengeName"] == "PASSWORD_VERIFIER"
+    return define([SRP, PASSWORD, WRONG, WRONG, WRONG], username, **kwargs)
+
+
+@pytest.fixture
+def username() -> str:
+    return f"user-{uuid.uuid4().hex[:8]}@example.com"
+
+
+@pytest.mark.parametrize("user_not_found", [False, True], ids=["known", "unknown"])
+def test_after_n_exhausted_sign_ins_the_username_is_refused_before_its_password(
+    username: str, user_not_found: bool
+) -> None:
+    for _ in range(THRESHOLD):
+        assert failed_sign_in(username, user_not_found=user_not_found)["failAuthentication"] is True
+    with pytest.raises(SignInLocked) as refused:
+        define([SRP], username, user_not_found=user_not_found)
+    assert str(refused.value) == LOCKED_OUT_MESSAGE
+    assert LOCKED_OUT_MARKER in LOCKED_OUT_MESSAGE  # what the clients look for
+    assert username not in LOCKED_OUT_MESSAGE
+
+
+def test_a_sign_in_begun_before_the_lock_gets_no_tokens(username: str) -> None:
+    for _ in range(THRESHOLD):
+        failed_sign_in(username)
+    with pytest.raises(SignInLocked):
+        define([SRP, PASSWORD, RIGHT], username)
+
+
+def test_a_successful_sign_in_resets_the_count(username: str) -> None:
+    for _ in range(THRESHOLD - 1):
+        failed_sign_in(username)
+    assert define([SRP, PASSWORD, WRONG, RIGHT], username)["issueTokens"] is True
+    for _ in range(THRESHOLD - 1):
+        failed_sign_in(username)
+    assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+
+
+def test_a_wrong_password_or_a_retry_counts_nothing(username: str) -> None:
+    failed_password = {**PASSWORD, "challengeResult": False}
+    for _ in range(THRESHOLD + 1):
+        assert define([SRP, failed_password], username)["failAuthentication"] is True
+        assert define([SRP, PASSWORD, WRONG], username)["challengeName"] == "CUSTOM_CHALLENGE"
+    assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+
+
+@pytest.fixture
+def unreachable_counter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.session
+    from botocore.config import Config
+
+    client = botocore.session.get_session().create_client(
+        "dynamodb",
+        endpoint_url="http://127.0.0.1:9",  # discard port: connection refused
+        config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 2}),
+    )
+    counter = FailureCounter(client, "any", lambda: b"k" * 64, define_auth_challenge.LOCKOUT)
+    monkeypatch.setattr(define_auth_challenge, "_counter", lambda: counter)
+
+
+def emf_metrics(stdout: str) -> list[str]:
+    names = []
+    for line in stdout.splitlines():
+        if '"_aws"' in line:
+            record = json.loads(line)
+            names += [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+    return names
+
+
+@pytest.mark.usefixtures("unreachable_counter")
+def test_an_unreachable_counter_fails_closed_with_a_log_line_and_a_metric(
+    username: str, captured_logs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert define([SRP], username) == {"issueTokens": False, "failAuthentication": True}
+    assert define([SRP, PASSWORD, RIGHT], username)["failAuthentication"] is True
+    assert "counter_unreachable" in captured_logs()
+    assert emf_metrics(capsys.readouterr().out).count("CounterUnreachable") == 2
+
+
+@pytest.mark.usefixtures("unreachable_counter")
+def test_fail_open_lets_the_sign_in_go_on_uncounted(username: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(define_auth_challenge, "COUNTER_FAIL_OPEN", True)
+    assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+    assert define([SRP, PASSWORD, RIGHT], username)["issueTokens"] is True
+
+
+def test_metrics_name_what_happened_and_carry_no_username(username: str, capsys: pytest.CaptureFixture[str]) -> None:
+    define([SRP, PASSWORD, RIGHT], username)
+    define([SRP, PASSWORD, WRONG], username)
+    failed_sign_in(username)
+    out = capsys.readouterr().out
+    assert emf_metrics(out) == ["SignInPassed", "WrongAnswer", "AttemptsExhausted", "WrongAnswer"]
+    assert username not in out and "example.com" not in out
+    for line in out.splitlines():
+        if '"_aws"' in line:
+            assert json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]

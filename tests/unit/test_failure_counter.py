@@ -1,0 +1,167 @@
+"""The failure counter against a real DynamoDB API (the local emulator's): window, back-off,
+reset, concurrency, privacy of the keys, and an unreachable table."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.config import Config
+
+from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
+from tests.support import aws_client, create_counter_table
+
+POLICY = Policy(threshold=3, window=60, backoff=10, max_backoff=35)
+KEY = b"k" * 64
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def table(local_aws_endpoint: str) -> str:
+    return create_counter_table(local_aws_endpoint, f"counter-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def counter(local_aws_endpoint: str, table: str, clock: Clock) -> FailureCounter:
+    return FailureCounter(aws_client("dynamodb", local_aws_endpoint), table, lambda: KEY, POLICY, clock)
+
+
+def test_locks_after_the_threshold_and_doubles_up_to_the_cap(counter: FailureCounter, clock: Clock) -> None:
+    user = "jane@example.com"
+    assert [counter.record_failure(user) for _ in range(2)] == [1, 2]
+    assert counter.locked_for(user) == 0
+    assert counter.record_failure(user) == 3
+    assert counter.locked_for(user) == 10  # the first lock: `backoff`
+    clock.now += 10
+    assert counter.locked_for(user) == 0
+    counter.record_failure(user)
+    assert counter.locked_for(user) == 20  # doubled
+    clock.now += 20
+    counter.record_failure(user)
+    assert counter.locked_for(user) == 35  # 40, capped
+
+
+def test_failures_further_apart_than_the_window_start_again(counter: FailureCounter, clock: Clock) -> None:
+    user = "sam@example.com"
+    counter.record_failure(user)
+    counter.record_failure(user)
+    clock.now += POLICY.window + 1
+    assert counter.record_failure(user) == 1
+    assert counter.locked_for(user) == 0
+
+
+def test_the_window_runs_from_the_end_of_a_lock_so_doubling_goes_on(counter: FailureCounter, clock: Clock) -> None:
+    user = "kim@example.com"
+    for _ in range(3):
+        counter.record_failure(user)
+    clock.now += 10 + POLICY.window - 1  # lock over, but within a window of its end
+    assert counter.record_failure(user) == 4
+    assert counter.locked_for(user) == 20
+
+
+def test_a_success_resets(counter: FailureCounter) -> None:
+    user = "lee@example.com"
+    for _ in range(3):
+        counter.record_failure(user)
+    counter.reset(user)
+    assert counter.locked_for(user) == 0
+    assert counter.record_failure(user) == 1
+
+
+def test_usernames_differing_only_in_case_share_a_count(counter: FailureCounter) -> None:
+    counter.record_failure("Ana@Example.com")
+    assert counter.record_failure("ana@example.COM") == 2
+
+
+def test_fifty_concurrent_failures_count_fifty(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    client = aws_client("dynamodb", local_aws_endpoint)
+    counter = FailureCounter(client, table, lambda: KEY, Policy(100, 60, 10, 35), clock)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda _: counter.record_failure("bot-target@example.com"), range(50)))
+    assert sorted(results) == list(range(1, 51))
+    assert counter.record_failure("bot-target@example.com") == 51
+
+
+def test_the_table_holds_no_username_and_expires_its_items(
+    local_aws_endpoint: str, table: str, counter: FailureCounter, clock: Clock
+) -> None:
+    counter.record_failure("private.person@example.com")
+    (item,) = aws_client("dynamodb", local_aws_endpoint).scan(TableName=table)["Items"]
+    assert "private" not in str(item).lower() and "example" not in str(item).lower()
+    assert len(item["pk"]["S"]) == 64  # an HMAC-SHA256, hex
+    assert int(item["expires_at"]["N"]) > clock.now
+    # The same username under another key is another item: the key, not the name, decides.
+    other = FailureCounter(counter._client, table, lambda: b"x" * 64, POLICY, clock)
+    assert other.record_failure("private.person@example.com") == 1
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A loopback port that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[Any] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for connection in held:
+        connection.close()
+    server.close()
+
+
+@pytest.mark.parametrize("operation", ["locked_for", "record_failure", "reset"])
+def test_an_unreachable_table_is_reported_well_inside_cognitos_five_seconds(black_hole: str, operation: str) -> None:
+    import botocore.session
+
+    client = botocore.session.get_session().create_client(
+        "dynamodb",
+        endpoint_url=black_hole,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(**DYNAMODB_CONFIG),  # type: ignore[arg-type]
+    )
+    counter = FailureCounter(client, "any", lambda: KEY, POLICY)
+    started = time.monotonic()
+    with pytest.raises(CounterUnavailable):
+        getattr(counter, operation)("jane@example.com")
+    # Two tries of half a second each, plus slack: a budget bound from Cognito's limit, not a benchmark.
+    assert time.monotonic() - started < 4.0
+
+
+@pytest.mark.parametrize(
+    ("failures", "seconds"), [(0, 0), (2, 0), (3, 10), (4, 20), (5, 35), (60, 35)], ids=lambda v: str(v)
+)
+def test_lock_seconds(failures: int, seconds: int) -> None:
+    assert POLICY.lock_seconds(failures) == seconds
