@@ -86,6 +86,7 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
             "warm": invocation_cost(warm_billed, config),
             "cold": invocation_cost(cold_billed, config),
             "log_bytes": figures[f"{key}.warm_log_bytes"],
+            "metric_bytes": figures[f"{key}.warm_metric_bytes"],
         }
         rows.append(
             [
@@ -129,6 +130,8 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         "ours, every invocation cold (upper bound)",
         "ours warm / floor",
         "CloudWatch Logs ingestion of our log lines",
+        "... of it, the metric lines (EMF): bytes per sign-in",
+        "... of it, the metric lines (EMF): USD",
         "AWS WAF CAPTCHA fee (1 attempt per CAPTCHA)",
         "WAF CAPTCHA / ours warm",
     ]
@@ -138,7 +141,10 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         warm = sum(n * per_function[k]["warm"] for k, n in path.items()) * MILLION
         cold = sum(n * per_function[k]["cold"] for k, n in path.items()) * MILLION
         typical = (1 - TYPICAL_COLD_SHARE) * warm + TYPICAL_COLD_SHARE * cold
-        logs = sum(n * per_function[k]["log_bytes"] for k, n in path.items()) * MILLION / 1e9 * LOGS_PER_GB_INGESTED
+        metric_bytes = sum(n * per_function[k]["metric_bytes"] for k, n in path.items())
+        log_bytes = sum(n * per_function[k]["log_bytes"] for k, n in path.items()) + metric_bytes
+        logs = log_bytes * MILLION / 1e9 * LOGS_PER_GB_INGESTED
+        metrics = metric_bytes * MILLION / 1e9 * LOGS_PER_GB_INGESTED
         waf = CAPTCHA_ATTEMPTS[name] * WAF_CAPTCHA_PER_ATTEMPT * MILLION
         slug = name.replace(" ", "_")
         section.figures.update(
@@ -149,6 +155,8 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
                 f"cost.{slug}.typical_usd": typical,
                 f"cost.{slug}.cold_usd": cold,
                 f"cost.{slug}.logs_usd": logs,
+                f"cost.{slug}.metric_bytes": metric_bytes,
+                f"cost.{slug}.metrics_usd": metrics,
                 f"cost.{slug}.waf_usd": waf,
             }
         )
@@ -160,6 +168,8 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
             fmt_usd(cold),
             fmt_ratio(warm / floor),
             fmt_usd(logs),
+            f"{metric_bytes:.0f}",
+            fmt_usd(metrics),
             fmt_usd(waf),
             fmt_ratio(waf / warm),
         ]
@@ -180,7 +190,12 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         "and are not included.",
         f"Logs: ${LOGS_PER_GB_INGESTED:.2f} per GB ingested ({CLOUDWATCH_PRICING}, Standard class, read on "
         f"{PRICES_READ_ON}), GB = 10^9 bytes, on the bytes of the log lines measured in item 2. Lambda's "
-        "START/END/REPORT lines are not counted (the functions log system events at WARN).",
+        "START/END/REPORT lines are not counted (the functions log system events at WARN). "
+        "Metric lines (EMF) are counted for create (one a call; verify writes one only on an "
+        "error); define's measured path (password "
+        "proved, next the CAPTCHA) writes none, while its last call of a happy sign-in writes one "
+        "(the size of create's) and it calls DynamoDB (two reads and a delete per happy sign-in), "
+        "which this table leaves out.",
         f"Assumption: Lambda allocates CPU in proportion to memory, one vCPU at {FULL_VCPU_MB} MB ({MEMORY_DOC}), "
         "and one core of this machine running single-threaded ≈ one Lambda vCPU (Graviton arm64). The "
         "handlers are CPU-bound and single-threaded, so a duration measured here is multiplied by "

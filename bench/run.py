@@ -14,18 +14,20 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Section
+from bench.common import ROOT, Section, trigger_settings
 from bench.cost import cost_section
 from bench.deploy import offline_deploy_section
 from bench.size import size_section
 from bench.synth import suite_section, synth_section, synth_template
 from bench.triggers import triggers_section
+from offline.local_aws import local_trigger_environment
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
@@ -131,12 +133,16 @@ def run_sections(selected: Sequence[str], counts: Counts, emit: Callable[[Sectio
     if "tests" in selected:
         add(suite_section(counts.suite_reps))
     if "triggers" in selected or "cost" in selected:
-        triggers = triggers_section(
-            warm_calls=counts.warm_calls,
-            create_calls=counts.create_calls,
-            audio_calls=counts.audio_calls,
-            cold_reps=counts.cold_reps,
-        )
+        template = template if template is not None else synth_template()
+        with ExitStack() as stack:
+            if "FAILURE_TABLE_NAME" not in os.environ:  # run on its own: Define's counter needs a table
+                stack.enter_context(local_trigger_environment(trigger_settings(template)))
+            triggers = triggers_section(
+                warm_calls=counts.warm_calls,
+                create_calls=counts.create_calls,
+                audio_calls=counts.audio_calls,
+                cold_reps=counts.cold_reps,
+            )
         trigger_figures = triggers.figures
         add(triggers)
     if "size" in selected:

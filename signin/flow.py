@@ -107,7 +107,8 @@ def explain(error: ClientError, *, step: str) -> SignInError:
     """One clear line per failure, from Cognito's error code and the step it happened at."""
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
-    if code in ("TooManyRequestsException", "LimitExceededException", "ThrottlingException"):
+    # ForbiddenException: AWS WAF blocked the request (the rate limit per IP, or IP reputation).
+    if code in ("TooManyRequestsException", "LimitExceededException", "ThrottlingException", "ForbiddenException"):
         return SignInError(ExitCode.THROTTLED, MESSAGES["throttled"])
     if code == "UserNotFoundException":  # only where the pool reveals it; the page says no more
         return SignInError(ExitCode.UNKNOWN_USER, MESSAGES["wrongPassword"])

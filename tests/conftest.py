@@ -9,16 +9,13 @@ template gives each function exactly the variables it reads.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
-from offline.emulator import Emulator
 from offline.lambda_context import LocalLambdaContext
-from tests.support import create_counter_resources, emulator_credentials
+from offline.local_aws import local_trigger_environment
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 HANDLER_SETTINGS = {
@@ -31,31 +28,22 @@ HANDLER_SETTINGS = {
     "LOCKOUT_MAX_BACKOFF_SECONDS": "3600",
     "COUNTER_FAIL_OPEN": "false",
 }
-_local_aws: list[Any] = []
+_session = ExitStack()
+_endpoint: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Before any test module (and so any handler) is imported."""
-    workdir = Path(tempfile.mkdtemp(prefix="local-aws-"))
-    emulator = Emulator(workdir=workdir).start()
-    _local_aws.extend([emulator, workdir, dict(os.environ)])
-    os.environ.update(emulator_credentials(emulator.endpoint))
-    os.environ.update(HANDLER_SETTINGS)
-    os.environ.update(create_counter_resources(emulator.endpoint))
+    _endpoint.append(_session.enter_context(local_trigger_environment(HANDLER_SETTINGS)))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if _local_aws:
-        emulator, workdir, environ = _local_aws
-        emulator.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-        os.environ.clear()
-        os.environ.update(environ)
+    _session.close()  # stops the emulator by its PID and restores the environment
 
 
 @pytest.fixture(scope="session")
 def local_aws_endpoint() -> str:
-    return str(_local_aws[0].endpoint)
+    return _endpoint[0]
 
 
 @pytest.fixture(scope="session")

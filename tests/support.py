@@ -31,59 +31,6 @@ def synth(**context: Any) -> Any:
     return Template.from_stack(synth_app(**context))
 
 
-def emulator_credentials(endpoint: str) -> dict[str, str]:
-    """What an AWS SDK needs to talk to the local emulator, and nothing of a real account."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def aws_client(service: str, endpoint: str) -> Any:
-    import botocore.session
-
-    credentials = emulator_credentials(endpoint)
-    return botocore.session.get_session().create_client(
-        service,
-        endpoint_url=endpoint,
-        region_name=credentials["AWS_REGION"],
-        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
-def create_counter_table(endpoint: str, name: str) -> str:
-    """A table shaped as the construct's FailureCounter (key `pk`, TTL `expires_at`)."""
-    dynamodb = aws_client("dynamodb", endpoint)
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-    )
-    return name
-
-
-def create_counter_resources(endpoint: str) -> dict[str, str]:
-    """The counter's table and HMAC key on the emulator; returns Define's settings for them."""
-    import secrets
-
-    table = create_counter_table(endpoint, "failure-counter")
-    secret = aws_client("secretsmanager", endpoint).create_secret(
-        Name="failure-counter-key", SecretString=secrets.token_urlsafe(48)
-    )
-    return {"FAILURE_TABLE_NAME": table, "FAILURE_KEY_SECRET_ARN": secret["ARN"]}
-
-
 def load_event(name: str) -> dict[str, Any]:
     """A fresh copy of a documented trigger event (tests/events/NAME.json)."""
     return json.loads((EVENTS / f"{name}.json").read_text())

@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 
 from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
-from tests.support import aws_client, create_counter_table
+from offline.local_aws import aws_client, create_counter_table
 
 POLICY = Policy(threshold=3, window=60, backoff=10, max_backoff=35)
 KEY = b"k" * 64

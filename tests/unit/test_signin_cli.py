@@ -28,6 +28,7 @@ def client_error(code: str, message: str = "") -> ClientError:
         ("UserNotFoundException", "User does not exist.", "password", ExitCode.UNKNOWN_USER),
         ("TooManyRequestsException", "Rate exceeded", "password", ExitCode.THROTTLED),
         ("LimitExceededException", "", "captcha", ExitCode.THROTTLED),
+        ("ForbiddenException", "Request not allowed due to WAF block.", "password", ExitCode.THROTTLED),
         ("UserLambdaValidationException", "CreateAuthChallenge failed with error x.", "captcha", 9),
         ("NotAuthorizedException", "Password attempts exceeded", "password", ExitCode.LOCKED_OUT),
         (

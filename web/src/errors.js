@@ -16,6 +16,7 @@ const THROTTLED = new Set([
   "LimitExceededException",
   "TooManyFailedAttemptsException",
   "ThrottlingException",
+  "ForbiddenException", // AWS WAF blocked the request (rate limit per IP, or IP reputation)
 ]);
 const TRIGGER_FAILED = new Set([
   "UserLambdaValidationException",

@@ -12,6 +12,7 @@ describe("explain", () => {
     ["password", "NotAuthorizedException", "Password attempts exceeded", "locked-out", true],
     ["password", "TooManyRequestsException", "Too many requests", "throttled", true],
     ["captcha", "LimitExceededException", "Attempt limit exceeded", "throttled", true],
+    ["password", "ForbiddenException", "Request not allowed due to WAF block.", "throttled", true],
     ["captcha", "NotAuthorizedException", "Incorrect username or password.", "too-many-attempts", true],
     ["captcha", "NotAuthorizedException", "Max authentication attempts exceeded", "too-many-attempts", true],
     ["captcha", "NotAuthorizedException", "Invalid session for the user, session is expired.", "expired", true],

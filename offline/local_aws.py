@@ -1,0 +1,84 @@
+"""The failure counter's table and key on the local emulator, for running the triggers on this
+machine (the unit tests and the benchmarks): what Define needs to be called outside Lambda."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from offline.emulator import REGION, Emulator
+
+
+def emulator_credentials(endpoint: str) -> dict[str, str]:
+    """What an AWS SDK needs to talk to the local emulator, and nothing of a real account."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().create_client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
+    )
+
+
+def create_counter_table(endpoint: str, name: str) -> str:
+    """A table shaped as the construct's FailureCounter (key `pk`, TTL `expires_at`)."""
+    dynamodb = aws_client("dynamodb", endpoint)
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
+    return name
+
+
+def create_counter_resources(endpoint: str) -> dict[str, str]:
+    """The counter's table and HMAC key on the emulator; returns Define's settings for them."""
+    table = create_counter_table(endpoint, "failure-counter")
+    secret = aws_client("secretsmanager", endpoint).create_secret(
+        Name="failure-counter-key", SecretString=secrets.token_urlsafe(48)
+    )
+    return {"FAILURE_TABLE_NAME": table, "FAILURE_KEY_SECRET_ARN": str(secret["ARN"])}
+
+
+@contextmanager
+def local_trigger_environment(settings: Mapping[str, str]) -> Iterator[str]:
+    """Start the emulator, create the counter's resources, and put them, the emulator's
+    credentials and `settings` in os.environ until the block ends; yields the endpoint."""
+    workdir = Path(tempfile.mkdtemp(prefix="local-aws-"))
+    saved = dict(os.environ)
+    emulator = Emulator(workdir=workdir).start()
+    try:
+        os.environ.update(emulator_credentials(emulator.endpoint))
+        os.environ.update(settings)
+        os.environ.update(create_counter_resources(emulator.endpoint))
+        yield emulator.endpoint
+    finally:
+        emulator.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.environ.clear()
+        os.environ.update(saved)
