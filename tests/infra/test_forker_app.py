@@ -111,3 +111,18 @@ def test_a_second_client_that_could_skip_the_captcha_stops_the_synth(tmp_path: P
 def test_attempt_limit_prop_is_validated(tmp_path: Path, value: Any) -> None:
     with pytest.raises(ValueError, match="max_captcha_attempts must be a whole number from 1 to 10"):
         forker_stack(tmp_path, max_captcha_attempts=value)
+
+
+def test_alarms_notify_the_topic_a_forker_gives(tmp_path: Path) -> None:
+    from aws_cdk import aws_sns as sns
+
+    app_stack = cdk.Stack(cdk.App(context={**cdk_json_context(), "aws:cdk:bundling-stacks": []}), "Topic")
+    topic = sns.Topic(app_stack, "Alarms", enforce_ssl=True)
+    code = tmp_path / "code"
+    (code / "captcha_auth").mkdir(parents=True)
+    CaptchaAuth(app_stack, "Auth", code=lambda_.Code.from_asset(str(code)), alarm_topic=topic)
+    template = Template.from_stack(app_stack).to_json()
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 4
+    assert all(alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}] for alarm in alarms)
