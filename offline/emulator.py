@@ -102,12 +102,10 @@ class Emulator:
         self.stop()
 
 
-def aws_environment(endpoint: str) -> dict[str, str]:
-    """The environment for the CDK CLI and boto3 against the emulator: dummy credentials, no
-    shared config, nothing that could reach a real account."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+def emulator_credentials(endpoint: str) -> dict[str, str]:
+    """What an AWS SDK needs to talk to the emulator: dummy credentials, no shared config,
+    nothing that could reach a real account."""
     return {
-        **keep,
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
@@ -116,6 +114,16 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+def aws_environment(endpoint: str) -> dict[str, str]:
+    """The environment for the CDK CLI and boto3 against the emulator: this one's AWS_* and
+    CDK_* variables dropped, the emulator's credentials instead."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}
+    return {
+        **keep,
+        **emulator_credentials(endpoint),
         "CDK_DEFAULT_ACCOUNT": ACCOUNT,
         "CDK_DEFAULT_REGION": REGION,
         "CDK_DISABLE_VERSION_CHECK": "1",

@@ -12,21 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from offline.emulator import REGION, Emulator
-
-
-def emulator_credentials(endpoint: str) -> dict[str, str]:
-    """What an AWS SDK needs to talk to the local emulator, and nothing of a real account."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
+from offline.emulator import REGION, Emulator, emulator_credentials
 
 
 def aws_client(service: str, endpoint: str) -> Any:
