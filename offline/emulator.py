@@ -23,7 +23,9 @@ from offline.processes import stop
 from signin.project import ROOT, stack_name
 
 MINISTACK_PYTHON = ROOT / ".venv-ministack" / "bin" / "python"
-# ministack plus one read-only route with the pending CAPTCHA's answer (offline/inspector.py):
+# ministack behind the guard (offline/emulator_guard.py): only our own tools can drive it.
+GUARDED = [str(Path(__file__).resolve().parent / "ministack_guarded.py")]
+# The same plus one read-only route with the pending CAPTCHA's answer (offline/inspector.py):
 # for the tests and benchmarks, which play the human. `make demo` and `make web` never use it.
 WITH_INSPECTOR = [str(Path(__file__).resolve().parent / "ministack_with_inspector.py")]
 DEMO_EMAIL = "demo.user@example.com"
@@ -49,8 +51,8 @@ class Emulator:
 
     workdir: Path
     port: int = field(default_factory=free_port)
-    # The program to run under ministack's interpreter; default: ministack itself.
-    launcher: list[str] = field(default_factory=lambda: ["-m", "ministack"])
+    # The program to run under ministack's interpreter; default: ministack behind the guard.
+    launcher: list[str] = field(default_factory=lambda: list(GUARDED))
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -68,6 +70,7 @@ class Emulator:
             "IOT_MTLS_ENABLED": "0",
             "SFTP_ENABLED": "0",
             "STATE_DIR": str(self.workdir / "state"),
+            "EMULATOR_ALLOWED_ORIGINS_FILE": str(self.origins_file),
             "TMPDIR": str(self.workdir),  # its Lambda workers' scratch space, removed with workdir
         }
         log = (self.workdir / "ministack.log").open("wb")
@@ -89,6 +92,18 @@ class Emulator:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("The emulator did not become ready in time.")
+
+    @property
+    def origins_file(self) -> Path:
+        return self.workdir / "allowed-origins"
+
+    def allow_origin(self, origin: str) -> None:
+        """Let pages served from `origin` (our own: `make web`, the browser test) call the
+        emulator from a browser; the guard refuses every other browser request."""
+        if not origin.startswith(("http://127.0.0.1:", "http://localhost:")):
+            raise ValueError("only a page on this machine's loopback address may be allowed")
+        with self.origins_file.open("a") as handle:
+            handle.write(origin + "\n")
 
     def stop(self) -> None:
         """Stop the process we started, by its PID (and its Lambda workers with it)."""

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import ministack.app as ministack_app
+from emulator_guard import guard  # this script's folder is first on sys.path
 
 ROUTE = "/_test/cognito/pending-challenges"
 _serve = ministack_app.app
@@ -54,7 +55,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await _serve(scope, receive, send)
 
 
-ministack_app.app = app  # main() serves the module-level `app`
+ministack_app.app = guard(app)  # main() serves the module-level `app`, behind the guard
 
 if __name__ == "__main__":
     ministack_app.main()

@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
+        emulator.allow_origin(f"http://127.0.0.1:{args.port}")  # this page, and no other
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         outputs_file = args.workdir / "stack-outputs.json"

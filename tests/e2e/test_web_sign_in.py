@@ -96,6 +96,7 @@ def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> It
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"
+    deployment.emulator.allow_origin(url.rstrip("/"))  # the emulator's guard refuses other pages
     try:
         deadline = time.monotonic() + 15
         while True:
