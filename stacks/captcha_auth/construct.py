@@ -340,6 +340,10 @@ class CaptchaAuth(Construct):
             "sign_in_aliases": cognito.SignInAliases(email=True),
             "sign_in_case_sensitive": False,
             "auto_verify": cognito.AutoVerifiedAttrs(email=True),
+            # A changed email takes effect only once the new address is verified: until then
+            # sign-in and the ID token keep the old one, so nobody can point an account at an
+            # address they don't hold.
+            "keep_original": cognito.KeepOriginalAttrs(email=True),
             "standard_attributes": cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
@@ -378,6 +382,13 @@ class CaptchaAuth(Construct):
 
     def _add_app_client(self, **settings: Any) -> cognito.UserPoolClient:
         settings.setdefault("enable_token_revocation", True)
+        # What a signed-in user may read and change through this client: their email and whether
+        # it is verified, and a new email (which keep_original holds back until verified).
+        # Explicit, because a client without these lists (or with an empty one) gets every
+        # standard attribute. Widen them with client_overrides.
+        email = cognito.ClientAttributes().with_standard_attributes(email=True)
+        settings.setdefault("read_attributes", email.with_standard_attributes(email_verified=True))
+        settings.setdefault("write_attributes", email)
         return self.user_pool.add_client(
             "AppClient",
             **settings,

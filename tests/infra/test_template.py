@@ -80,6 +80,20 @@ def test_password_policy_sets_every_requirement(template_json: dict[str, Any]) -
     }
 
 
+def test_an_email_change_waits_for_verification_and_the_client_writes_only_email(template) -> None:
+    template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
+            "AutoVerifiedAttributes": ["email"],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Cognito::UserPoolClient",
+        {"ReadAttributes": ["email", "email_verified"], "WriteAttributes": ["email"]},
+    )
+
+
 def test_sign_in_with_email_and_no_self_sign_up(template) -> None:
     template.has_resource_properties(
         "AWS::Cognito::UserPool",
