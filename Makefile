@@ -12,28 +12,32 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install install-demo demo web test lint format synth deploy destroy bench clean
+.PHONY: help install install-demo demo web test lint format lock synth deploy destroy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed web/node_modules/.installed ## Python venvs, the pinned CDK CLI, the web page's packages
 
-$(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.txt lambdas/requirements.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Every install is from a lock (every version pinned, every file's hash checked); `make lock`
+# writes the locks from the *.txt files.
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check --require-hashes
+
+$(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.lock
+	$(PY) $(PIP_INSTALL) -r requirements-dev.lock
 	touch $@
 
 # The demo needs less than the tests: installing only that gets a newcomer to the CAPTCHA sooner.
-$(VENV)/.demo-installed: requirements.txt requirements-demo.txt
+$(VENV)/.demo-installed: requirements-demo.lock
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-demo.txt
+	$(PY) $(PIP_INSTALL) -r requirements-demo.lock
 	touch $@
 
 install-demo: $(VENV)/.demo-installed node_modules/.installed $(EMULATOR_VENV)/.installed
 
-$(EMULATOR_VENV)/.installed: offline/requirements.txt
+$(EMULATOR_VENV)/.installed: offline/requirements.lock
 	python3 -m venv $(EMULATOR_VENV)
-	$(EMULATOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r offline/requirements.txt
+	$(EMULATOR_VENV)/bin/python $(PIP_INSTALL) -r offline/requirements.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -65,6 +69,13 @@ format: install ## Apply ruff's, ESLint's and Prettier's fixes and formatting
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 	cd web && npm run format
+
+lock: install ## Re-lock every requirements file (after editing a *.txt one), for every platform
+	$(eval UV_COMPILE := $(VENV)/bin/uv pip compile --universal --generate-hashes --python-version 3.11 --quiet)
+	$(UV_COMPILE) requirements-demo.txt -o requirements-demo.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements-demo.lock -o requirements-dev.lock
+	$(UV_COMPILE) offline/requirements.txt -o offline/requirements.lock
+	$(UV_COMPILE) lambdas/requirements.txt -o lambdas/requirements.lock
 
 synth: install ## Synthesize (and bundle) the stack into cdk.out
 	$(CDK) synth --no-notices $(CDK_ARGS)

@@ -30,7 +30,12 @@ _PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 @jsii.implements(ILocalBundling)
 class PipLocalBundling:
-    """Installs `requirements.txt` for the target platform, then copies the package."""
+    """Installs the locked requirements for the target platform, then copies the package.
+
+    Every file pip installs must match a hash in `requirements.lock` (all platforms' wheels of
+    each pinned version, made by `make lock`), and nothing is resolved anew (`--no-deps`): a
+    bundle holds exactly what was reviewed. The lock lives in the asset's folder, so changing it
+    changes the asset hash."""
 
     def __init__(self, source: Path, pip_platform: str, python_version: str) -> None:
         self._source = source
@@ -41,10 +46,11 @@ class PipLocalBundling:
         command = [
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--no-compile", "--only-binary=:all:", "--implementation", "cp",
+            "--require-hashes", "--no-deps",
             "--platform", self._pip_platform,
             "--python-version", self._python_version,
             "--target", output_dir,
-            "--requirement", str(self._source / "requirements.txt"),
+            "--requirement", str(self._source / "requirements.lock"),
         ]  # fmt: skip
         subprocess.run(command, check=True)
         shutil.copytree(
