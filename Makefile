@@ -12,7 +12,7 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install install-demo demo web test lint format lock synth deploy destroy bench clean
+.PHONY: help install install-demo browser demo web test lint format lock bootstrap synth deploy destroy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,7 +55,20 @@ demo: ## Deploy to a local AWS emulator and sign in (no AWS account needed)
 web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployment
 	$(PY) -m offline.web $(WEB_ARGS)
 
-test: install ## Every test: handlers, template, gates, end to end, browser
+# The browser tests' Chromium, found or fetched the ecosystem's ways, in this order: $$CHROMIUM;
+# a system Chromium or Chrome; Playwright's own download (where its servers can be reached);
+# the distribution's package when running as root on Debian or Ubuntu.
+browser: install
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+	  || command -v google-chrome >/dev/null; then :; \
+	elif $(PY) -m playwright install chromium >/dev/null 2>&1; then echo "Installed Playwright's Chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium from the distribution's packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-dejavu-core >/dev/null; \
+	else echo "No browser for the browser tests: install Chromium, or set CHROMIUM=/path/to/chrome." >&2; exit 1; fi
+
+test: install browser ## Every test: handlers, template, gates, end to end, browser (gets a Chromium if none)
 	cd web && npm test
 	$(PY) -m pytest
 
@@ -76,6 +89,9 @@ lock: install ## Re-lock every requirements file (after editing a *.txt one), fo
 	$(UV_COMPILE) requirements-dev.txt -c requirements-demo.lock -o requirements-dev.lock
 	$(UV_COMPILE) offline/requirements.txt -o offline/requirements.lock
 	$(UV_COMPILE) lambdas/requirements.txt -o lambdas/requirements.lock
+
+bootstrap: install ## Once per AWS account and region: `cdk bootstrap` (with your AWS credentials)
+	$(CDK) bootstrap --no-notices $(CDK_ARGS)
 
 synth: install ## Synthesize (and bundle) the stack into cdk.out
 	$(CDK) synth --no-notices $(CDK_ARGS)

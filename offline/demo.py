@@ -32,6 +32,15 @@ def main(argv: list[str] | None = None) -> int:
         step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         step(f"Created {DEMO_EMAIL} with a random password; signing in", started)
+        # The last run's CAPTCHA files are stale; the CLI writes each new one under a new name.
+        for old in (args.workdir / "captchas").glob("captcha-*"):
+            if old.is_file() or old.is_symlink():
+                old.unlink()
+        print(
+            "    Note: the local emulator allows one CAPTCHA answer per sign-in (AWS allows the pool's\n"
+            "    limit, 3 by default). A wrong answer here ends the sign-in: run `make demo` again.",
+            flush=True,
+        )
         command = [
             sys.executable,
             "-m",

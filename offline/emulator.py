@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import string
 import subprocess
@@ -59,10 +60,18 @@ class Emulator:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def scratch(self) -> list[Path]:
+        """What one run leaves that the next doesn't use: the emulator's state and its Lambda
+        workers' unpacked code (about 100 MB a deployment). Removed when it stops."""
+        return [self.workdir / "state", self.workdir / "tmp", self.origins_file]
+
     def start(self, timeout: float = 30.0) -> Emulator:
         if not MINISTACK_PYTHON.exists():
             raise RuntimeError("The emulator is not installed: run `make install`.")
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._remove_scratch()  # a run that was killed before it could clean up
+        (self.workdir / "tmp").mkdir()
         env = {
             **aws_environment(self.endpoint),
             "BIND_HOST": "127.0.0.1",
@@ -71,7 +80,7 @@ class Emulator:
             "SFTP_ENABLED": "0",
             "STATE_DIR": str(self.workdir / "state"),
             "EMULATOR_ALLOWED_ORIGINS_FILE": str(self.origins_file),
-            "TMPDIR": str(self.workdir),  # its Lambda workers' scratch space, removed with workdir
+            "TMPDIR": str(self.workdir / "tmp"),  # its Lambda workers' scratch space
         }
         log = (self.workdir / "ministack.log").open("wb")
         self.process = subprocess.Popen(
@@ -106,9 +115,18 @@ class Emulator:
             handle.write(origin + "\n")
 
     def stop(self) -> None:
-        """Stop the process we started, by its PID (and its Lambda workers with it)."""
+        """Stop the process we started, by its PID (and its Lambda workers with it), and
+        remove what it leaves behind but its log."""
         if self.process is not None:
             stop(self.process)
+            self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        for path in self.scratch:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def __enter__(self) -> Emulator:
         return self.start()

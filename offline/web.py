@@ -12,6 +12,7 @@ import argparse
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,27 @@ from offline.processes import stop
 WEB = ROOT / "web"
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_listening(server: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the page's server stopped (port {port} taken meanwhile?)")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the page's server did not start in time")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make web", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo" / "web", help="emulator state and logs")
@@ -31,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     node = shutil.which("node")
     if node is None or not (WEB / "node_modules").is_dir():
         print("error: Node.js or the page's packages are missing: run `make install`.", file=sys.stderr)
+        return 1
+
+    if not port_is_free(args.port):
+        # Before anything is deployed or written: a page already served there keeps its config.
+        print(f"error: port {args.port} on 127.0.0.1 is in use: stop what serves it, or pass --port.", file=sys.stderr)
         return 1
 
     # `kill PID` stops everything too, like Ctrl-C: the `finally` below runs either way.
@@ -46,14 +73,17 @@ def main(argv: list[str] | None = None) -> int:
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         outputs_file = args.workdir / "stack-outputs.json"
         outputs_file.write_text(json.dumps({"Local": outputs}))  # the shape `cdk deploy --outputs-file` writes
-        write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file)]
-        subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)
         server = subprocess.Popen(
             [node, "node_modules/vite/bin/vite.js", "--host", "127.0.0.1", "--port", str(args.port), "--strictPort"],
             cwd=WEB,
             stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        wait_until_listening(server, args.port)
+        # Only now that this page is being served: the config points it at this emulator.
+        write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file)]
+        subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)
         step(f"Serving the page at http://127.0.0.1:{args.port}/ (Ctrl-C stops it and the emulator)", started)
         print(f"\n    Email:    {DEMO_EMAIL}\n    Password: {password}\n", flush=True)
         return server.wait()

@@ -1,0 +1,37 @@
+"""The local tooling cleans up after itself and fails before doing harm."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from offline import web
+from offline.emulator import Emulator
+from signin.project import ROOT
+
+
+def test_the_emulator_leaves_only_its_log_behind(tmp_path: Path) -> None:
+    emulator = Emulator(workdir=tmp_path).start()
+    (tmp_path / "tmp" / "lambda-worker-scratch").mkdir()  # what its Lambda workers unpack
+    emulator.allow_origin("http://127.0.0.1:5173")
+    emulator.stop()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ministack.log"]
+
+
+def test_make_web_on_a_taken_port_stops_before_deploying_or_writing_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = ROOT / "web" / "public" / "config.json"
+    before = config.read_bytes() if config.exists() else None
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert web.main(["--port", str(port), "--workdir", str(tmp_path / "web")]) == 1
+    out, err = capsys.readouterr()
+    assert f"port {port} on 127.0.0.1 is in use" in err
+    assert "Serving" not in out and "Starting" not in out
+    assert not (tmp_path / "web").exists()  # no emulator was started
+    assert (config.read_bytes() if config.exists() else None) == before
