@@ -20,3 +20,13 @@ def pending_answer(endpoint: str, pool_id: str, username: str) -> str:
     if not mine:
         raise LookupError("no pending CAPTCHA for this user")
     return str(mine[-1]["privateChallengeParameters"]["answer"])
+
+
+def reset_code(endpoint: str, pool_id: str, username: str) -> str:
+    """The code ForgotPassword would have emailed to `username` in `pool_id`."""
+    query = urllib.parse.urlencode({"pool_id": pool_id, "username": username})
+    with urllib.request.urlopen(f"{endpoint}/_test/cognito/reset-code?{query}", timeout=5) as response:  # noqa: S310 (loopback)
+        code = json.load(response)["code"]
+    if not code:
+        raise LookupError("no reset code for this user")
+    return str(code)

@@ -7,6 +7,10 @@ public endpoint for that record, so this launcher adds
     GET /_test/cognito/pending-challenges?pool_id=ID
       -> [{"username", "created_at", "privateChallengeParameters"}, ...]
 
+and, for the password-reset tests, the code ForgotPassword would have emailed:
+
+    GET /_test/cognito/reset-code?pool_id=ID&username=NAME -> {"code": "..." or null}
+
 and otherwise runs ministack's own app and main(). Run it with ministack's interpreter.
 It reads private names of the pinned ministack version (offline/requirements.txt).
 """
@@ -21,6 +25,7 @@ import ministack.app as ministack_app
 from emulator_guard import guard  # this script's folder is first on sys.path
 
 ROUTE = "/_test/cognito/pending-challenges"
+RESET_CODE_ROUTE = "/_test/cognito/reset-code"
 _serve = ministack_app.app
 
 
@@ -44,7 +49,22 @@ def pending_challenges(pool_id: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda item: item["created_at"] or 0)
 
 
+def reset_code(pool_id: str, username: str) -> dict[str, Any]:
+    from ministack.services import cognito
+
+    pool = cognito._get_pool_unscoped(pool_id)
+    user = cognito._resolve_user(pool, username)[0] if pool else None
+    return {"code": (user or {}).get("_reset_code")}
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http" and scope["path"] == RESET_CODE_ROUTE and scope["method"] == "GET":
+        query = parse_qs(scope.get("query_string", b"").decode())
+        body = json.dumps(reset_code((query.get("pool_id") or [""])[0], (query.get("username") or [""])[0])).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
     if scope["type"] == "http" and scope["path"] == ROUTE and scope["method"] == "GET":
         query = parse_qs(scope.get("query_string", b"").decode())
         body = json.dumps(pending_challenges((query.get("pool_id") or [""])[0]), default=str).encode()

@@ -1,5 +1,7 @@
 """The sign-in itself, free of any terminal code: InitiateAuth (CUSTOM_AUTH with SRP_A), the
-SRP password proof, then CAPTCHA rounds until Cognito issues tokens or refuses.
+SRP password proof, a new password if the pool asks for one (first sign-in with a temporary
+password), then CAPTCHA rounds until Cognito issues tokens or refuses. Also the forgotten
+password reset (ForgotPassword, ConfirmForgotPassword).
 
 SRP is pycognito's AWSSRP: never hand-rolled.
 """
@@ -8,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum, unique
@@ -33,6 +37,7 @@ class ExitCode(IntEnum):
     """Distinct exit codes, one per way a sign-in ends (documented in --help)."""
 
     OK = 0
+    INTERNAL = 1
     USAGE = 2
     WRONG_PASSWORD = 3
     UNKNOWN_USER = 4
@@ -42,6 +47,8 @@ class ExitCode(IntEnum):
     CONFIGURATION = 8
     TRIGGER_FAILED = 9
     LOCKED_OUT = 10
+    PASSWORD_RULES = 11
+    RESET_CODE_WRONG = 12
     CANCELLED = 130
 
 
@@ -78,6 +85,36 @@ class Tokens:
 
 Solver = Callable[[Captcha], str]
 Progress = Callable[[str], None]
+NewPassword = Callable[[], str]
+
+# What this client agrees to decode: well above a real CAPTCHA (a 320x90 PNG of ~16 kB, a WAV of
+# ~55 kB; Cognito caps a parameter at 131,072 characters), far below any harm.
+MAX_MEDIA_BYTES = 200_000
+MAX_PIXELS = 1_000_000
+MEDIA_REFUSED = f"{MESSAGES['unavailable']} (the CAPTCHA was not a PNG image or WAV sound under 200 kB)"
+
+
+def check_media(captcha_format: str, data: bytes) -> None:
+    """Refuse anything but a small, well-formed PNG (image) or WAV (audio) before anyone opens it."""
+    if len(data) > MAX_MEDIA_BYTES:
+        raise SignInError(ExitCode.TRIGGER_FAILED, MEDIA_REFUSED)
+    try:
+        if captcha_format == "audio":
+            with wave.open(io.BytesIO(data)) as sound:
+                frames = sound.getnframes()
+                ok = frames > 0 and sound.getnchannels() in (1, 2) and sound.getsampwidth() in (1, 2)
+                ok = ok and len(sound.readframes(frames)) == frames * sound.getnchannels() * sound.getsampwidth()
+        else:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:  # reads the header only
+                ok = 0 < image.width * image.height <= MAX_PIXELS
+                if ok:
+                    image.load()  # decoded now, under the cap: a corrupt stream fails here, not later
+    except Exception:  # a decoder refusing untrusted bytes may raise anything
+        ok = False
+    if not ok:
+        raise SignInError(ExitCode.TRIGGER_FAILED, MEDIA_REFUSED)
 
 
 def parse_captcha(parameters: dict[str, str]) -> Captcha:
@@ -91,7 +128,9 @@ def parse_captcha(parameters: dict[str, str]) -> Captcha:
         media_type = header[len("data:") : -len(";base64")]
         if media_type not in CAPTCHA_MEDIA_TYPES.get(captcha_format, []):
             raise ValueError("not a medium this client plays")
-        return Captcha(
+        if len(payload) > MAX_MEDIA_BYTES * 4 // 3 + 4:
+            raise SignInError(ExitCode.TRIGGER_FAILED, MEDIA_REFUSED)
+        captcha = Captcha(
             format=captcha_format,
             media_type=media_type,
             data=base64.b64decode(payload, validate=True),
@@ -101,6 +140,8 @@ def parse_captcha(parameters: dict[str, str]) -> Captcha:
         )
     except (KeyError, ValueError, binascii.Error):
         raise SignInError(ExitCode.TRIGGER_FAILED, MESSAGES["unavailable"]) from None
+    check_media(captcha.format, captcha.data)
+    return captcha
 
 
 def explain(error: ClientError, *, step: str) -> SignInError:
@@ -108,8 +149,20 @@ def explain(error: ClientError, *, step: str) -> SignInError:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
     # ForbiddenException: AWS WAF blocked the request (the rate limit per IP, or IP reputation).
-    if code in ("TooManyRequestsException", "LimitExceededException", "ThrottlingException", "ForbiddenException"):
+    # TooManyFailedAttemptsException: too many wrong reset codes.
+    if code in (
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "ForbiddenException",
+        "TooManyFailedAttemptsException",
+    ):
         return SignInError(ExitCode.THROTTLED, MESSAGES["throttled"])
+    if code == "InvalidPasswordException":
+        return SignInError(ExitCode.PASSWORD_RULES, MESSAGES["passwordRules"])
+    # A reset code: an unknown user is answered as a wrong code, so nobody learns who exists.
+    if step == "reset" and code in ("CodeMismatchException", "ExpiredCodeException", "UserNotFoundException"):
+        return SignInError(ExitCode.RESET_CODE_WRONG, MESSAGES["resetCodeWrong"])
     if code == "UserNotFoundException":  # only where the pool reveals it; the page says no more
         return SignInError(ExitCode.UNKNOWN_USER, MESSAGES["wrongPassword"])
     if code == "NotAuthorizedException" and "attempts exceeded" in message.lower() and step == "password":
@@ -143,9 +196,11 @@ def sign_in(
     solve: Solver,
     client_metadata: dict[str, str] | None = None,
     progress: Progress = lambda _: None,
+    new_password: NewPassword | None = None,
 ) -> Tokens:
-    """Sign in; `solve` is asked for the answer to each CAPTCHA. ClientMetadata goes with every
-    RespondToAuthChallenge (InitiateAuth's would never reach the triggers)."""
+    """Sign in; `solve` is asked for the answer to each CAPTCHA, `new_password` for a new
+    password if the pool wants one (a temporary password's first sign-in). ClientMetadata goes
+    with every RespondToAuthChallenge (InitiateAuth's would never reach the triggers)."""
     metadata = dict(client_metadata or {})
     srp = AWSSRP(username=username, password=password, pool_id=pool_id, client_id=client_id, client=idp)
     step = "password"
@@ -163,10 +218,17 @@ def sign_in(
             ChallengeResponses=srp.process_challenge(response["ChallengeParameters"], auth_parameters),
             ClientMetadata=metadata,
         )
-        step = "captcha"
         while "AuthenticationResult" not in response:
+            # Once at most, straight after the password: a temporary password's first sign-in.
+            if response.get("ChallengeName") == "NEW_PASSWORD_REQUIRED" and step == "password":
+                step = "new_password"
+                response = _set_new_password(idp, response, client_id, username, metadata, new_password)
+                progress("New password set")
+                continue
             if response.get("ChallengeName") != "CUSTOM_CHALLENGE":
-                raise SignInError(ExitCode.CONFIGURATION, f"Unexpected challenge {response.get('ChallengeName')}.")
+                name = str(response.get("ChallengeName"))[:40]
+                raise SignInError(ExitCode.CONFIGURATION, f"Unexpected challenge {name!r}.")
+            step = "captcha"
             parameters = response["ChallengeParameters"]
             answer = solve(parse_captcha(parameters))
             progress("Checking the answer")
@@ -188,3 +250,69 @@ def sign_in(
         refresh_token=result.get("RefreshToken"),
         expires_in=int(result.get("ExpiresIn", 0)),
     )
+
+
+def _set_new_password(
+    idp: Any, response: dict, client_id: str, username: str, metadata: dict[str, str], ask: NewPassword | None
+) -> dict:
+    """Answer NEW_PASSWORD_REQUIRED (an invited user's temporary password): USERNAME and
+    NEW_PASSWORD. What comes next is the pool's decision; the loop handles either."""
+    parameters = response.get("ChallengeParameters") or {}
+    try:
+        required = json.loads(parameters.get("requiredAttributes") or "[]")
+    except ValueError:
+        required = ["?"]
+    if required:  # this client asks for a password only
+        raise SignInError(ExitCode.CONFIGURATION, "The pool wants profile attributes this client doesn't ask for.")
+    if ask is None:
+        raise SignInError(ExitCode.USAGE, MESSAGES["newPasswordRequired"])
+    return dict(
+        idp.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=response["Session"],
+            ChallengeResponses={"USERNAME": parameters.get("USER_ID_FOR_SRP", username), "NEW_PASSWORD": ask()},
+            ClientMetadata=metadata,
+        )
+    )
+
+
+def request_password_reset(
+    idp: Any, *, client_id: str, username: str, client_metadata: dict[str, str] | None = None
+) -> None:
+    """ForgotPassword: Cognito emails a code to the user's verified address. Returns the same
+    way whether or not the user exists (the pool prevents existence errors; where it doesn't,
+    UserNotFoundException is swallowed here), so the caller can only say "if it exists"."""
+    try:
+        idp.forgot_password(ClientId=client_id, Username=username, ClientMetadata=dict(client_metadata or {}))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "UserNotFoundException":
+            raise explain(error, step="reset") from None
+    except BotoCoreError as error:
+        raise SignInError(ExitCode.CONFIGURATION, f"{MESSAGES['network']} ({type(error).__name__})") from None
+
+
+def confirm_password_reset(
+    idp: Any,
+    *,
+    client_id: str,
+    username: str,
+    code: str,
+    new_password: str,
+    client_metadata: dict[str, str] | None = None,
+) -> None:
+    """ConfirmForgotPassword with the emailed code and the new password."""
+    if not code.strip():
+        raise SignInError(ExitCode.RESET_CODE_WRONG, MESSAGES["resetCodeWrong"])
+    try:
+        idp.confirm_forgot_password(
+            ClientId=client_id,
+            Username=username,
+            ConfirmationCode=code.strip(),
+            Password=new_password,
+            ClientMetadata=dict(client_metadata or {}),
+        )
+    except ClientError as error:
+        raise explain(error, step="reset") from None
+    except BotoCoreError as error:
+        raise SignInError(ExitCode.CONFIGURATION, f"{MESSAGES['network']} ({type(error).__name__})") from None

@@ -131,7 +131,7 @@ def test_a_real_browser_page_on_another_origin(
     works against ministack alone, and not through the guard."""
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.test_web_sign_in import CHROMIUM_FLAGS, chromium_path
+    from tests.e2e.web_support import CHROMIUM_FLAGS, chromium_path
 
     emulator: Emulator = request.getfixturevalue(which)
     name = f"browser-{which}"

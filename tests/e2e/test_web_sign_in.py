@@ -2,7 +2,9 @@
 files on 127.0.0.1, signs in against the local deployment in headless Chromium.
 
 The test plays the human by reading the CAPTCHA's answer from the emulator's state (as the CLI
-end-to-end tests do). Screenshots of every step go to test-artifacts/web/.
+end-to-end tests do). Screenshots of every step go to test-artifacts/web/, and one test checks
+that the README's (docs/captcha-step.png) is still today's CAPTCHA step. The fixtures are in
+web_support.py, shared with test_web_account_flows.py (first sign-in, password reset).
 
 Where the emulator differs from AWS the assertions hold on both. A wrong answer: AWS sends a
 new CAPTCHA while attempts are left, the emulator ends the sign-in after one answer; the page
@@ -13,203 +15,36 @@ documented response (everything else still goes to the emulator).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Page,
-    Request,
-    Response,
-    Route,
-    ViewportSize,
-    expect,
-    sync_playwright,
-)
+from PIL import Image, ImageStat
+from playwright.sync_api import FloatRect, Page, Route, expect
 
 from captcha_auth.post_authentication import audit_record
-from offline.emulator import free_port
-from offline.processes import stop
-from signin.project import ROOT, version
+from signin.project import ROOT
 from tests.e2e.deployment import Deployment
+from tests.e2e.web_support import (
+    ARTIFACTS,
+    NARROW,
+    OpenPage,
+    Traffic,
+    answer_captcha,
+    enter_password,
+    expect_captcha,
+    expect_metadata_on_every_answer,
+    expect_signed_in,
+    field_of,
+    focused_id,
+    shot,
+)
 
 pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.web_support"]  # site, browser, traffic, open_page
 
-WEB = ROOT / "web"
-ARTIFACTS = ROOT / "test-artifacts" / "web"
-APP_VERSION = version()  # the one version string: pyproject.toml
-# Chromium as packaged by the distribution; tools' own browser downloads are not used.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DESKTOP: ViewportSize = {"width": 1024, "height": 768}
-NARROW: ViewportSize = {"width": 320, "height": 640}
-TARGET = "AWSCognitoIdentityProviderService."
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not path:
-        pytest.fail("Chromium is missing: apt-get install chromium (or set CHROMIUM=/path/to/chromium)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The page built for production, with its config.json for this deployment, served as
-    plain static files on a free loopback port."""
-    node = shutil.which("node")
-    if node is None or not (WEB / "node_modules").is_dir():
-        pytest.fail("The page's packages are missing: run `make install` (npm ci in web/).")
-    work = tmp_path_factory.mktemp("web")
-    dist = work / "dist"
-    vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
-    subprocess.run([node, *vite], cwd=WEB, check=True)
-    outputs = work / "stack-outputs.json"
-    outputs.write_text(json.dumps({"E2E": deployment.outputs}))
-    config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint]
-    config += ["--out", str(dist / "config.json")]
-    subprocess.run([node, "scripts/write-config.mjs", *config], cwd=WEB, check=True, capture_output=True)
-
-    port = free_port()
-    log = (work / "http.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(dist), str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deployment.emulator.allow_origin(url.rstrip("/"))  # the emulator's guard refuses other pages
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(url + "config.json", timeout=1):  # noqa: S310 (loopback)
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the static server did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        stop(server)  # by its PID
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Traffic:
-    """What the page sent to Cognito and what it printed, for assertions."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    results: list[dict[str, Any]] = field(default_factory=list)
-    console: list[str] = field(default_factory=list)
-
-    def record(self, request: Request) -> None:
-        target = request.headers.get("x-amz-target", "")
-        if target.startswith(TARGET):
-            self.calls.append((target.removeprefix(TARGET), json.loads(request.post_data or "{}")))
-
-    def responds(self) -> list[dict[str, Any]]:
-        return [body for name, body in self.calls if name == "RespondToAuthChallenge"]
-
-
-@pytest.fixture
-def traffic() -> Traffic:
-    return Traffic()
-
-
-OpenPage = Callable[..., Page]
-
-
-@pytest.fixture
-def open_page(browser: Browser, site: str, traffic: Traffic) -> Iterator[OpenPage]:
-    """Opens the page in a fresh browser context (no storage, nothing in memory), recording its
-    traffic; the contexts close when the test ends."""
-    contexts: list[BrowserContext] = []
-
-    def keep_tokens(response: Response) -> None:
-        if response.request.headers.get("x-amz-target", "").endswith("RespondToAuthChallenge") and response.ok:
-            result = response.json().get("AuthenticationResult")
-            if result:
-                traffic.results.append(result)
-
-    def open_(viewport: ViewportSize = DESKTOP) -> Page:
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("request", traffic.record)
-        page.on("response", keep_tokens)
-        page.on("console", lambda message: traffic.console.append(message.text))
-        page.goto(site)
-        expect(page.locator("html[data-ready=true]")).to_be_attached()
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
-
-
-def focused_id(page: Page) -> str:
-    return str(page.evaluate("document.activeElement?.id ?? ''"))
-
-
-def enter_password(page: Page, deployment: Deployment, password: str | None = None) -> None:
-    page.get_by_label("Email", exact=True).fill(deployment.email)
-    page.get_by_label("Password", exact=True).fill(deployment.password if password is None else password)
-    page.get_by_role("button", name="Continue").click()
-
-
-def expect_captcha(page: Page) -> None:
-    """The CAPTCHA step, as it first appears: an image, focus on the step's heading."""
-    expect(page.get_by_role("heading", name="Check you're a person")).to_be_focused()
-    expect(page.locator("#captcha-image")).to_be_visible()
-    expect(page.locator("#captcha-image")).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
-    expect(page.locator("#captcha-audio")).to_be_hidden()
-
-
-def expect_signed_in(page: Page, deployment: Deployment) -> None:
-    expect(page.get_by_role("heading", name="You're signed in")).to_be_focused()
-    expect(page.locator("#claim-email")).to_have_text(deployment.email)
-    expect(page.locator("#claim-sub")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
-    expect(page.locator("#claim-expires")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
-
-
-def expect_metadata_on_every_answer(traffic: Traffic, captcha_format: str) -> None:
-    """ClientMetadata goes with every RespondToAuthChallenge (InitiateAuth's reaches no trigger)."""
-    responds = traffic.responds()
-    assert responds
-    for body in responds:
-        assert body["ClientMetadata"] == {"captchaFormat": captcha_format, "appVersion": APP_VERSION, "platform": "web"}
+# The README's picture of the CAPTCHA step, and the test's own copy of it from this run.
+README_SCREENSHOT = ROOT / "docs" / "captcha-step.png"
+FRESH_SCREENSHOT = ARTIFACTS / "captcha-step.png"
 
 
 def test_full_sign_in_shows_the_main_claims_and_keeps_tokens_in_memory(
@@ -249,6 +84,50 @@ def test_full_sign_in_shows_the_main_claims_and_keeps_tokens_in_memory(
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
 
 
+def readme_screenshot(page: Page) -> tuple[int, int, int, int]:
+    """The card with a 16 px margin, as the README shows it, saved to FRESH_SCREENSHOT; returns
+    the CAPTCHA picture's box within it, 3 px inside its border."""
+    card = page.locator("main").bounding_box()
+    picture = page.locator("#captcha-image").bounding_box()
+    assert card and picture
+    margin = 16
+    x, y = card["x"] - margin, card["y"] - margin
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    clip: FloatRect = {"x": x, "y": y, "width": card["width"] + 2 * margin, "height": card["height"] + 2 * margin}
+    page.screenshot(path=FRESH_SCREENSHOT, clip=clip)
+    left, top = round(picture["x"] - x) + 3, round(picture["y"] - y) + 3
+    return left, top, left + round(picture["width"]) - 6, top + round(picture["height"]) - 6
+
+
+def looks_like_night(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
+    """The CAPTCHA as challenge.py's night_colours draws it: a near-black background (each
+    channel under 51) covers most of the picture, so its median brightness is low."""
+    return ImageStat.Stat(image.convert("L").crop(box)).median[0] < 64
+
+
+def test_the_readme_screenshot_shows_todays_captcha_step(
+    open_page: OpenPage, deployment: Deployment, traffic: Traffic
+) -> None:
+    """docs/captcha-step.png must be this run's picture of the CAPTCHA step (same size, a night
+    CAPTCHA where the picture is), so a change of design can't leave it stale unnoticed.
+    To refresh it: cp test-artifacts/web/captcha-step.png docs/captcha-step.png"""
+    page = open_page()
+    enter_password(page, deployment)
+    expect_captcha(page)
+    page.wait_for_function("document.getElementById('captcha-image').complete")
+    box = readme_screenshot(page)
+
+    fresh_path, readme_path = FRESH_SCREENSHOT.relative_to(ROOT), README_SCREENSHOT.relative_to(ROOT)
+    stale = f"{readme_path} is stale: cp {fresh_path} {readme_path}"
+    with Image.open(FRESH_SCREENSHOT) as fresh, Image.open(README_SCREENSHOT) as readme:
+        assert looks_like_night(fresh, box)  # the check itself holds on today's page
+        assert readme.size == fresh.size, stale
+        assert looks_like_night(readme, box), stale
+
+    answer_captcha(page, deployment.pending_answer())  # no sign-in left half done
+    expect_signed_in(page, deployment)
+
+
 def test_wrong_password_is_refused_with_a_clear_message(
     open_page: OpenPage, deployment: Deployment, traffic: Traffic
 ) -> None:
@@ -258,7 +137,7 @@ def test_wrong_password_is_refused_with_a_clear_message(
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
     expect(page.get_by_label("Password", exact=True)).to_have_value("")
     expect(page.get_by_label("Password", exact=True)).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label("Email", exact=True)).to_have_value(deployment.email)
+    expect(field_of(page, "password-step", "Email")).to_have_value(deployment.email)
     expect(page.locator("#captcha-step")).to_be_hidden()
     shot(page, "4-wrong-password")
 
@@ -279,7 +158,7 @@ def test_wrong_answer_then_the_right_one(open_page: OpenPage, deployment: Deploy
     if page.locator("#password-step").is_visible():
         expect(error).to_have_text(re.compile("no attempts left. Sign in again"))
         expect(page.get_by_label("Password", exact=True)).to_be_focused()
-        expect(page.get_by_label("Email", exact=True)).to_have_value(deployment.email)
+        expect(field_of(page, "password-step", "Email")).to_have_value(deployment.email)
         page.get_by_label("Password", exact=True).fill(deployment.password)
         page.get_by_role("button", name="Continue").click()
         expect_captcha(page)

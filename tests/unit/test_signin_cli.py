@@ -1,17 +1,27 @@
-"""The sign-in CLI's own logic: error mapping, CAPTCHA parsing, token file, arguments."""
+"""The sign-in CLI's own logic: error mapping, CAPTCHA parsing, token file, arguments, and every
+way `main` ends (one line, a documented exit code, never a traceback)."""
 
 from __future__ import annotations
 
 import base64
+import io
 import os
+import re
+import secrets
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from signin.cli import parse_args, preview, write_tokens
-from signin.flow import ExitCode, SignInError, Tokens, explain, parse_captcha
+from captcha_auth.challenge import image_data_url
+from offline.emulator import free_port
+from offline.local_aws import aws_client
+from signin import cli
+from signin.cli import EPILOG, NEW_PASSWORD_ENV, PASSWORD_ENV, main, new_password, parse_args, preview, write_tokens
+from signin.flow import MESSAGES, ExitCode, SignInError, Tokens, explain, parse_captcha
 
 
 def client_error(code: str, message: str = "") -> ClientError:
@@ -50,10 +60,9 @@ def test_each_failure_has_its_exit_code(code: str, message: str, step: str, expe
 
 
 def captcha_parameters(**overrides: str) -> dict[str, str]:
-    png = base64.b64encode(b"\x89PNG fake").decode()
     return {
         "captchaFormat": "image",
-        "captchaUrl": f"data:image/png;base64,{png}",
+        "captchaUrl": image_data_url("AFHKMR"),
         "attempt": "2",
         "maxAttempts": "3",
         "attemptsLeft": "2",
@@ -63,9 +72,9 @@ def captcha_parameters(**overrides: str) -> dict[str, str]:
 
 def test_captcha_is_decoded() -> None:
     captcha = parse_captcha(captcha_parameters())
-    assert (captcha.media_type, captcha.data, captcha.attempt, captcha.attempts_left) == (
+    assert (captcha.media_type, captcha.data[:8], captcha.attempt, captcha.attempts_left) == (
         "image/png",
-        b"\x89PNG fake",
+        b"\x89PNG\r\n\x1a\n",
         2,
         2,
     )
@@ -132,9 +141,216 @@ def test_there_is_no_password_flag(capsys) -> None:
 
 
 def test_preview_draws_the_image_in_text() -> None:
-    from captcha_auth.challenge import image_data_url
-
     png = base64.b64decode(image_data_url("AFHKMRW").split(",", 1)[1])
-    rows = preview(png, width=40).splitlines()
+    rows = preview(png, width=40, colour=False).splitlines()
     assert len(rows) >= 5 and all(len(row) == 40 for row in rows)
     assert len(set("".join(rows))) > 2  # not a blank block
+
+
+# --- arguments: a malformed value gets one line and exit code 2 ----------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--endpoint-url", "notaurl"],
+        ["--endpoint-url", "ftp://example.com"],
+        ["--endpoint-url", "http://"],
+        ["--endpoint-url", "http://127.0.0.1:99999"],
+        ["--endpoint-url", "http://[::1"],
+        ["--endpoint-url", "http://exa mple.com"],
+        ["--user-pool-id", "badpoolid"],
+        ["--user-pool-id", "us-east-1_"],
+        ["--user-pool-id", "us-east-1_abc/../x"],
+        ["--region", "mars"],
+        ["--region", "US-EAST-1"],
+        ["--client-id", "abc-def"],
+        ["--client-id", "a" * 129],
+        ["--username", ""],
+        ["--username", "jane doe@example.com"],
+        ["--username", "a" * 129],
+        ["--username", "\x1b[2Jjane@example.com"],
+        ["--user-pool-id", "eu-west-1_AbC123", "--region", "us-east-1"],
+        ["--client-metadata", "novalue"],
+    ],
+)
+def test_malformed_input_is_refused_in_one_line(argv: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as usage:
+        parse_args(argv)
+    assert usage.value.code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "\x1b" not in err  # a value is never echoed back to the terminal
+
+
+def test_well_formed_values_pass() -> None:
+    endpoint = ["--endpoint-url", "https://cognito-idp.us-gov-west-1.amazonaws.com", "--region", "us-gov-west-1"]
+    pool = ["--user-pool-id", "us-gov-west-1_AbC123", "--client-id", "1example23456789abcdefghij"]
+    args = parse_args([*endpoint, *pool, "--username", " jane@example.com "])
+    assert (args.user_pool_id, args.username) == ("us-gov-west-1_AbC123", "jane@example.com")
+
+
+def test_every_exit_code_is_documented_once() -> None:
+    table = EPILOG.split("exit codes:\n", 1)[1]
+    documented = [int(match) for match in re.findall(r"^  (\d+) ", table, flags=re.MULTILINE)]
+    assert sorted(documented) == sorted(int(code) for code in ExitCode)
+
+
+def test_help_shows_the_exit_codes(capsys) -> None:
+    with pytest.raises(SystemExit) as shown:
+        parse_args(["--help"])
+    assert shown.value.code == 0
+    out = capsys.readouterr().out
+    assert "--forgot-password" in out and "12   the reset code is wrong or expired" in out
+
+
+# --- main(): every ending against the local emulator's real Cognito API ----------------------
+
+
+@pytest.fixture
+def pool(local_aws_endpoint: str) -> Iterator[str]:
+    idp = aws_client("cognito-idp", local_aws_endpoint)
+    pool_id = str(idp.create_user_pool(PoolName=f"cli-{secrets.token_hex(4)}")["UserPool"]["Id"])
+    yield pool_id
+    idp.delete_user_pool(UserPoolId=pool_id)
+
+
+def cli_args(endpoint: str, pool_id: str) -> list[str]:
+    return ["--endpoint-url", endpoint, "--region", "us-east-1", "--user-pool-id", pool_id]
+
+
+def ends(argv: list[str], capsys) -> tuple[int, str]:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err.strip().splitlines()[-1]
+
+
+def test_a_pool_that_does_not_exist_is_named_before_the_password_is_asked(local_aws_endpoint: str, capsys) -> None:
+    argv = cli_args(local_aws_endpoint, "us-east-1_DoesNotExist1")
+    code, last = ends([*argv, "--client-id", "abc123", "--username", "jane@example.com"], capsys)
+    host = local_aws_endpoint.removeprefix("http://")
+    assert (code, last) == (ExitCode.CONFIGURATION, f"error: No user pool us-east-1_DoesNotExist1 at {host}.")
+
+
+def test_an_unknown_client_of_a_real_pool(local_aws_endpoint: str, pool: str, monkeypatch, capsys) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
+    code, last = ends(
+        [*cli_args(local_aws_endpoint, pool), "--client-id", "nosuchclient1", "--username", "j@e.com"], capsys
+    )
+    assert code == ExitCode.CONFIGURATION and "ResourceNotFoundException" in last
+
+
+def test_an_unreachable_endpoint(capsys) -> None:
+    endpoint = f"http://127.0.0.1:{free_port()}"  # bound, then released: nothing listens
+    code, last = ends([*cli_args(endpoint, "us-east-1_AbC123"), "--client-id", "abc", "--username", "j@e.com"], capsys)
+    assert code == ExitCode.CONFIGURATION and last.startswith(f"error: {MESSAGES['network']}")
+
+
+def test_a_stack_that_does_not_exist(local_aws_endpoint: str, capsys) -> None:
+    argv = ["--endpoint-url", local_aws_endpoint, "--region", "us-east-1", "--stack-name", "NoSuchStack"]
+    code, last = ends([*argv, "--username", "j@e.com"], capsys)
+    assert code == ExitCode.CONFIGURATION and "NoSuchStack not found" in last
+
+
+@pytest.mark.parametrize(("region", "expected"), [(None, "No region"), ("not a region", "not one such as")])
+def test_the_environments_region_is_checked(monkeypatch, capsys, region: str | None, expected: str) -> None:
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(variable, raising=False)
+        if region:
+            monkeypatch.setenv(variable, region)
+    code, last = ends(["--client-id", "abc", "--username", "j@e.com", "--stack-name", "X"], capsys)
+    assert code == ExitCode.CONFIGURATION and expected in last
+
+
+def test_a_malformed_typed_email_is_a_usage_error(monkeypatch, capsys) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "  ")
+    assert ends([], capsys) == (
+        ExitCode.USAGE,
+        "error: the email wants an email address (1 to 128 characters, no spaces)",
+    )
+
+
+def test_no_terminal_for_the_password(local_aws_endpoint: str, pool: str, monkeypatch, capsys) -> None:
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    code, last = ends([*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"], capsys)
+    assert (code, last) == (ExitCode.USAGE, f"error: No terminal to ask on: set {PASSWORD_ENV}.")
+
+
+def test_an_unexpected_error_is_one_line_without_its_text(monkeypatch, capsys) -> None:
+    def broken(args):
+        raise RuntimeError("Internal-Detail")
+
+    monkeypatch.setattr(cli, "connect", broken)
+    code, last = ends(["--username", "j@e.com"], capsys)
+    assert code == ExitCode.INTERNAL and "RuntimeError" in last and "Internal-Detail" not in last
+
+
+def test_new_password_is_asked_twice_until_both_match(monkeypatch, capsys) -> None:
+    monkeypatch.delenv(NEW_PASSWORD_ENV, raising=False)
+    monkeypatch.setattr("sys.stdin", type("Tty", (io.StringIO,), {"isatty": lambda self: True})())
+    typed = iter(["One-password-1!", "Other-password-1!", "", "Same-password-1!", "Same-password-1!"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(typed))
+    assert new_password() == "Same-password-1!"
+    assert capsys.readouterr().err.count("differ") == 2
+
+    typed = iter(["a", "b"] * 3)
+    with pytest.raises(SignInError) as refused:
+        new_password()
+    assert refused.value.code == ExitCode.USAGE
+
+
+def test_new_password_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv(NEW_PASSWORD_ENV, "Scripted-password-1!")
+    assert new_password() == "Scripted-password-1!"
+    monkeypatch.setenv(NEW_PASSWORD_ENV, "")
+    with pytest.raises(SignInError) as refused:
+        new_password()
+    assert refused.value.code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("ending", ["refused", "cancelled"])
+@pytest.mark.parametrize("own_directory", [True, False])
+def test_the_captcha_directory_after_the_run(
+    local_aws_endpoint: str, pool: str, tmp_path: Path, monkeypatch, capsys, ending: str, own_directory: bool
+) -> None:
+    """The CLI's own temporary directory is gone once it exits, however it ends; a --captcha-dir
+    the user named is theirs to keep."""
+    made: list[str] = []
+    real_mkdtemp = tempfile.mkdtemp
+    monkeypatch.setattr(cli.tempfile, "mkdtemp", lambda **kw: made.append(real_mkdtemp(**kw)) or made[-1])
+    seen: list[Path] = []
+
+    def sign_in_to_the_captcha(idp, *, solve, **_):  # the pool's side is the e2e tests' job
+        solve(parse_captcha(captcha_parameters()))
+        seen.extend(Path(made[0] if own_directory else tmp_path / "mine").iterdir())
+        if ending == "cancelled":
+            raise KeyboardInterrupt
+        raise SignInError(ExitCode.CAPTCHA_FAILED, MESSAGES["captchaFailed"])
+
+    monkeypatch.setattr(cli, "sign_in", sign_in_to_the_captcha)
+    monkeypatch.setattr("builtins.input", lambda prompt: "WRONG")
+    monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
+    argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"]
+    argv += [] if own_directory else ["--captcha-dir", str(tmp_path / "mine")]
+
+    code, _ = ends(argv, capsys)
+
+    assert code == (ExitCode.CANCELLED if ending == "cancelled" else ExitCode.CAPTCHA_FAILED)
+    assert len(seen) == 1 and seen[0].suffix == ".png" and seen[0].is_absolute()
+    if own_directory:
+        assert not Path(made[0]).exists()
+    else:
+        assert made == [] and seen[0].exists() and stat.S_IMODE((tmp_path / "mine").stat().st_mode) == 0o700
+
+
+def test_an_unwritable_tokens_file(local_aws_endpoint: str, pool: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    payload = base64.urlsafe_b64encode(b'{"sub":"abc","email":"j@e.com","exp":1}').decode().rstrip("=")
+    tokens = Tokens(id_token=f"h.{payload}.s", access_token="d", refresh_token=None, expires_in=1)
+    monkeypatch.setattr(cli, "sign_in", lambda idp, **_: tokens)
+    monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
+    argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"]
+    assert main([*argv, "--tokens-file", str(tmp_path / "missing" / "tokens.json")]) == ExitCode.CONFIGURATION
+    out, err = capsys.readouterr()
+    assert out.startswith("Signed in.") and err.strip().splitlines()[-1].startswith("error: Signed in, but could not")

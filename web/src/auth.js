@@ -1,7 +1,15 @@
 // The sign-in, with Amplify JS: SRP password proof inside CUSTOM_AUTH ("CUSTOM_WITH_SRP"),
-// then CAPTCHA rounds with confirmSignIn. Tokens live in memory only and go when the tab does.
+// then CAPTCHA rounds with confirmSignIn (and a new password, when Cognito asks for one).
+// Tokens live in memory only and go when the tab does. Also the forgotten-password reset.
 import { Amplify } from "aws-amplify";
-import { confirmSignIn, fetchAuthSession, signIn, signOut } from "aws-amplify/auth";
+import {
+  confirmResetPassword,
+  confirmSignIn,
+  fetchAuthSession,
+  resetPassword,
+  signIn,
+  signOut,
+} from "aws-amplify/auth";
 import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
 import { sharedInMemoryStorage } from "aws-amplify/utils";
 import shared from "../../signin/messages.json" with { type: "json" };
@@ -23,7 +31,10 @@ import shared from "../../signin/messages.json" with { type: "json" };
  * @property {number} attemptsLeft
  */
 
-/** @typedef {{ done: true } | { done: false, captcha: Captcha }} Outcome */
+/**
+ * What comes next: tokens, a CAPTCHA, or (first sign-in with a temporary password) a new password.
+ * @typedef {{ done: true } | { done: false, captcha: Captcha } | { done: false, newPassword: true }} Outcome
+ */
 
 /** Reads and checks config.json, written from the stack's outputs (npm run config). */
 export async function loadConfig(url = "config.json") {
@@ -64,10 +75,24 @@ export function clientMetadata(format, appVersion) {
   return { captchaFormat: format, appVersion, platform: "web" };
 }
 
+/** ClientMetadata for the password-reset calls: no CAPTCHA there, so no format. */
+export function resetMetadata(appVersion) {
+  return { appVersion, platform: "web" };
+}
+
 /** @returns {Outcome} */
 function outcome(result) {
   if (result.isSignedIn) return { done: true };
   const step = result.nextStep;
+  // An invited user's temporary password. Whether Cognito asks right after the password proof
+  // or once the CAPTCHA is solved, the page shows whatever step comes next.
+  if (step?.signInStep === "CONFIRM_SIGN_IN_WITH_NEW_PASSWORD_REQUIRED") {
+    // This page asks for a password only; a pool that wants profile attributes too needs more.
+    if (step.missingAttributes?.length) {
+      throw Object.assign(new Error("attributes required"), { name: "UnexpectedStep" });
+    }
+    return { done: false, newPassword: true };
+  }
   if (step?.signInStep !== "CONFIRM_SIGN_IN_WITH_CUSTOM_CHALLENGE") {
     throw Object.assign(new Error("unexpected sign-in step"), { name: "UnexpectedStep" });
   }
@@ -90,16 +115,37 @@ export function parseCaptcha(parameters) {
   return { format, url, attempt, maxAttempts, attemptsLeft };
 }
 
-/** Proves the password (SRP) and returns the first CAPTCHA. */
+/** Proves the password (SRP) and returns what comes next: usually the first CAPTCHA. */
 export async function start({ username, password, metadata }) {
   return outcome(
     await signIn({ username, password, options: { authFlowType: "CUSTOM_WITH_SRP", clientMetadata: metadata } }),
   );
 }
 
-/** Sends one CAPTCHA answer: tokens, or the next CAPTCHA after a wrong answer. */
+/** Sends one CAPTCHA answer: tokens, or the next CAPTCHA after a wrong answer (or a new password). */
 export async function answer(text, metadata) {
   return outcome(await confirmSignIn({ challengeResponse: text, options: { clientMetadata: metadata } }));
+}
+
+/**
+ * Answers NEW_PASSWORD_REQUIRED. The metadata is the sign-in's own: if the pool goes on to the
+ * CAPTCHA, this call creates it, and captchaFormat picks its medium.
+ */
+export async function setNewPassword(newPassword, metadata) {
+  return outcome(await confirmSignIn({ challengeResponse: newPassword, options: { clientMetadata: metadata } }));
+}
+
+/**
+ * Asks Cognito to send a reset code. Where it went (the masked address) is not returned: the
+ * page says the same thing whether or not the account exists.
+ */
+export async function requestReset(username, metadata) {
+  await resetPassword({ username, options: { clientMetadata: metadata } });
+}
+
+/** Sets the new password with the emailed code. */
+export async function confirmReset({ username, code, newPassword, metadata }) {
+  await confirmResetPassword({ username, confirmationCode: code, newPassword, options: { clientMetadata: metadata } });
 }
 
 /** The ID token's main claims, for display. */

@@ -3,7 +3,11 @@
 // since a trigger's exception text reaches the client verbatim.
 import shared from "../../signin/messages.json" with { type: "json" };
 
-/** @typedef {"password" | "captcha"} Step */
+/**
+ * The step whose call failed: the two sign-in steps, the new password an invited user chooses,
+ * and the two halves of a password reset (asking for a code, then using it).
+ * @typedef {"password" | "captcha" | "new-password" | "reset-request" | "reset-confirm"} Step
+ */
 /**
  * @typedef {object} Failure
  * @property {string} kind what went wrong, for the page's logic and the tests
@@ -25,8 +29,19 @@ const TRIGGER_FAILED = new Set([
   "MalformedChallenge", // auth.js: challenge parameters this page can't show
 ]);
 
+/** A reset code that can't be used: wrong, expired, or (said the same way) no such account. */
+const RESET_CODE_REFUSED = new Set([
+  "CodeMismatchException",
+  "ExpiredCodeException",
+  "UserNotFoundException",
+  "NotAuthorizedException", // e.g. "User password cannot be reset in the current state."
+]);
+
 /** Shared with the sign-in CLI, so both clients say the same thing for the same error. */
 export const MESSAGES = Object.freeze({ ...shared.messages });
+
+/** The page's own check, before anything is sent: the new password typed twice must match. */
+export const PASSWORDS_DIFFER = "The two passwords don't match. Type the same new password in both fields.";
 
 /** The message for a wrong answer when the pool sent another CAPTCHA. */
 export function wrongAnswerMessage(attemptsLeft) {
@@ -43,9 +58,13 @@ export function explain(error, step) {
   const name = typeof error?.name === "string" ? error.name : "";
   const text = typeof error?.message === "string" ? error.message.toLowerCase() : "";
   const fail = (kind, message) => ({ kind, message, restart: true });
+  const keep = (kind, message) => ({ kind, message, restart: false });
 
+  if (step === "reset-request" || step === "reset-confirm") return explainReset(name, step);
+  // The pool's password policy refused the new one: the sign-in goes on, on the same step.
+  if (name === "InvalidPasswordException") return keep("password-rules", MESSAGES.passwordRules);
   if (THROTTLED.has(name)) return fail("throttled", MESSAGES.throttled);
-  if (name === "NetworkError") return { kind: "network", message: MESSAGES.network, restart: false };
+  if (name === "NetworkError") return keep("network", MESSAGES.network);
   if (TRIGGER_FAILED.has(name)) {
     // The failure counter's lock: the define trigger's one deliberate error carries this marker.
     if (error?.message?.includes(shared.lockedOutMarker)) return fail("locked-out", MESSAGES.lockedOut);
@@ -58,6 +77,8 @@ export function explain(error, step) {
     // Cognito's lockout after repeated wrong passwords.
     if (step === "password" && text.includes("attempts exceeded")) return fail("locked-out", MESSAGES.lockedOut);
     if (step === "captcha") return fail("too-many-attempts", MESSAGES.captchaFailed);
+    // The temporary password was proved already; what is left to refuse is the session.
+    if (step === "new-password") return fail("expired", MESSAGES.expired);
     return fail("wrong-password", MESSAGES.wrongPassword);
   }
   // With user-existence errors prevented Cognito never says this; if a pool does, say no more.
@@ -65,4 +86,24 @@ export function explain(error, step) {
   if (name === "PasswordResetRequiredException") return fail("reset-required", MESSAGES.resetRequired);
   if (name === "UserNotConfirmedException") return fail("not-confirmed", MESSAGES.notConfirmed);
   return fail("unexpected", MESSAGES.unexpected);
+}
+
+/**
+ * A password reset's failures. Nothing here may tell whether an account exists: asking for a
+ * code always reads as sent (Cognito itself answers so for unknown users when user-existence
+ * errors are prevented, and the other refusals, such as no verified email, would give it away),
+ * and an unknown user's code is just a wrong code. Reset failures never end a sign-in.
+ * @param {string} name
+ * @param {"reset-request" | "reset-confirm"} step
+ * @returns {Failure}
+ */
+function explainReset(name, step) {
+  const stay = (kind, message) => ({ kind, message, restart: false });
+  // LimitExceededException here is also Cognito's answer to too many wrong codes.
+  if (THROTTLED.has(name)) return stay("throttled", MESSAGES.throttled);
+  if (name === "NetworkError") return stay("network", MESSAGES.network);
+  if (step === "reset-request") return stay("code-sent", MESSAGES.resetCodeSent);
+  if (name === "InvalidPasswordException") return stay("password-rules", MESSAGES.passwordRules);
+  if (RESET_CODE_REFUSED.has(name)) return stay("code-wrong", MESSAGES.resetCodeWrong);
+  return stay("unexpected", MESSAGES.unexpected);
 }

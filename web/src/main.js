@@ -1,22 +1,45 @@
-// The page: three steps (password, CAPTCHA, signed in), one visible at a time. Focus moves to
-// each new step's heading; failures are announced in the step's alert region.
-import { answer, claims, clientMetadata, configure, end, loadConfig, start } from "./auth.js";
-import { explain, wrongAnswerMessage } from "./errors.js";
+// The page: the sign-in steps (password, a new password for an invited user, CAPTCHA, signed
+// in) and the password reset (ask for a code, then use it), one visible at a time. Focus moves
+// to each new step's heading; failures are announced in the step's alert region.
+import {
+  answer,
+  claims,
+  clientMetadata,
+  configure,
+  confirmReset,
+  end,
+  loadConfig,
+  requestReset,
+  resetMetadata,
+  setNewPassword,
+  start,
+} from "./auth.js";
+import { explain, MESSAGES, PASSWORDS_DIFFER, wrongAnswerMessage } from "./errors.js";
 
 // The project's one version string (pyproject.toml), put in by vite.config.js.
 const APP_VERSION = __APP_VERSION__;
 
 const $ = (id) => document.getElementById(id);
 const passwordStep = $("password-step");
+const newPasswordStep = $("new-password-step");
 const captchaStep = $("captcha-step");
+const resetRequestStep = $("reset-request-step");
+const resetCodeStep = $("reset-code-step");
 const signedIn = $("signed-in");
+const STEPS = [passwordStep, newPasswordStep, captchaStep, resetRequestStep, resetCodeStep, signedIn];
 const email = $("email");
 const password = $("password");
+const newPassword = $("new-password");
+const newPasswordAgain = $("new-password-again");
 const answerField = $("answer");
 const image = $("captcha-image");
 const audio = $("captcha-audio");
 const switchFormat = $("switch-format");
 const newCaptcha = $("new-captcha");
+const resetEmail = $("reset-email");
+const resetCode = $("reset-code");
+const resetPassword = $("reset-new-password");
+const resetPasswordAgain = $("reset-new-password-again");
 
 const TEXT = {
   image: {
@@ -42,6 +65,8 @@ let credentials = null;
 /** Not kept past the sign-in session it was typed for (config.json's sessionMinutes). */
 let forgetPasswordAfterMs = 0;
 let forgetTimer = 0;
+/** The email a reset code was asked for: the code step's account. */
+let resetUsername = "";
 
 function remember(typed) {
   credentials = typed;
@@ -55,7 +80,7 @@ function remember(typed) {
 let current = null;
 
 function show(step, focus) {
-  for (const section of [passwordStep, captchaStep, signedIn]) section.hidden = section !== step;
+  for (const section of STEPS) section.hidden = section !== step;
   (focus ?? step.querySelector("h2")).focus();
 }
 
@@ -66,6 +91,17 @@ function say(text) {
 function setError(id, message, field) {
   $(id).textContent = message;
   field?.setAttribute("aria-invalid", String(Boolean(message)));
+}
+
+/** Empties a step's alert and unmarks all its fields, before it is tried again. */
+function clearErrors(form) {
+  form.querySelector("[role=alert]").textContent = "";
+  for (const field of form.querySelectorAll("input")) field.setAttribute("aria-invalid", "false");
+}
+
+/** Typed passwords and codes leave the page as soon as they are no longer needed. */
+function forget(...fields) {
+  for (const field of fields) field.value = "";
 }
 
 /**
@@ -96,22 +132,44 @@ function metadata() {
 function backToPassword(message) {
   credentials = null;
   current = null;
+  resetUsername = "";
   format = "image"; // each sign-in starts with a picture; "Listen instead" is one press away
-  password.value = "";
-  answerField.value = "";
+  forget(password, newPassword, newPasswordAgain, answerField, resetCode, resetPassword, resetPasswordAgain);
   image.removeAttribute("src");
   audio.removeAttribute("src");
+  for (const step of [newPasswordStep, resetRequestStep, resetCodeStep]) clearErrors(step);
   setError("password-error", message, password);
   show(passwordStep, email.value ? password : email);
 }
+
+/** Where each step shows its failures, and the field that gets focus and aria-invalid. */
+const FAILURE_SHOWN = {
+  password: () => password,
+  captcha: () => answerField,
+  "new-password": () => newPassword,
+};
 
 /** Shows a failure of `step`; the sign-in goes on (e.g. after a network error) on the step `shownOn`. */
 function fail(error, step, shownOn = step) {
   const failure = explain(error, step);
   if (failure.restart) return backToPassword(failure.message);
-  const field = shownOn === "captcha" ? answerField : password;
+  const field = FAILURE_SHOWN[shownOn]();
+  if (shownOn === "new-password") forget(newPassword, newPasswordAgain);
   setError(`${shownOn}-error`, failure.message, field);
   field.focus();
+}
+
+/** Shows what the pool asked for next. */
+async function proceed(outcome, captchaOptions) {
+  if (outcome.done) await showSignedIn();
+  else if (outcome.newPassword) showNewPassword();
+  else showCaptcha(outcome.captcha, captchaOptions);
+}
+
+function showNewPassword() {
+  forget(newPassword, newPasswordAgain);
+  clearErrors(newPasswordStep);
+  show(newPasswordStep);
 }
 
 function showCaptcha(captcha, { message = "", focus } = {}) {
@@ -145,7 +203,7 @@ async function showSignedIn() {
   const when = $("claim-expires");
   when.dateTime = expires.toISOString();
   when.textContent = expires.toLocaleString();
-  password.value = "";
+  forget(password, newPassword, newPasswordAgain);
   show(signedIn);
 }
 
@@ -159,10 +217,33 @@ async function onPassword(event) {
       remember(typed);
       const outcome = await start({ ...typed, metadata: metadata() });
       password.value = "";
-      if (outcome.done) await showSignedIn();
-      else showCaptcha(outcome.captcha);
+      await proceed(outcome);
     } catch (error) {
       fail(error, "password");
+    }
+  });
+}
+
+async function onNewPassword(event) {
+  event.preventDefault();
+  if (!newPasswordStep.reportValidity()) return;
+  clearErrors(newPasswordStep);
+  if (newPassword.value !== newPasswordAgain.value) {
+    forget(newPassword, newPasswordAgain);
+    setError("new-password-error", PASSWORDS_DIFFER, newPassword);
+    newPassword.focus();
+    return;
+  }
+  const chosen = newPassword.value;
+  await busy(newPasswordStep, "Setting your new password…", async () => {
+    try {
+      const outcome = await setNewPassword(chosen, metadata());
+      forget(newPassword, newPasswordAgain);
+      // A fresh CAPTCHA ("Listen instead") now needs the new password: the temporary one is spent.
+      if (credentials !== null) remember({ ...credentials, password: chosen });
+      await proceed(outcome);
+    } catch (error) {
+      fail(error, "new-password");
     }
   });
 }
@@ -176,13 +257,11 @@ async function onAnswer(event) {
       credentials = null;
       $("captcha-alternatives").hidden = true;
       const outcome = await answer(answerField.value.trim(), metadata());
-      if (outcome.done) await showSignedIn();
       // Another round: the last answer was wrong and attempts are left (AWS allows three).
-      else
-        showCaptcha(outcome.captcha, {
-          message: outcome.captcha.attempt > previous.attempt ? wrongAnswerMessage(outcome.captcha.attemptsLeft) : "",
-          focus: answerField,
-        });
+      await proceed(outcome, {
+        message: outcome.captcha?.attempt > previous.attempt ? wrongAnswerMessage(outcome.captcha.attemptsLeft) : "",
+        focus: answerField,
+      });
     } catch (error) {
       fail(error, "captcha");
     }
@@ -196,8 +275,7 @@ async function refetch(nextFormat) {
     try {
       const outcome = await start({ ...credentials, metadata: clientMetadata(nextFormat, APP_VERSION) });
       format = nextFormat;
-      if (outcome.done) await showSignedIn();
-      else showCaptcha(outcome.captcha, { focus: outcome.captcha.format === "audio" ? audio : answerField });
+      await proceed(outcome, { focus: outcome.captcha?.format === "audio" ? audio : answerField });
     } catch (error) {
       fail(error, "password", "captcha"); // it was a fresh password proof
     }
@@ -211,6 +289,91 @@ async function onSignOut() {
   say("You're signed out.");
 }
 
+/** "Forgot password?": leaves any sign-in in progress and asks for the account's email. */
+function onForgotPassword() {
+  credentials = null;
+  forget(password);
+  setError("password-error", "", password);
+  clearErrors(resetRequestStep);
+  resetEmail.value = email.value.trim();
+  show(resetRequestStep);
+}
+
+/**
+ * Asks for a code. The person sees the same sentence whether or not the account exists (see
+ * errors.js); only throttling and a lost connection are said as such. Returns true when the
+ * code step may follow.
+ */
+async function sendCode(form, username) {
+  let failure = null;
+  await busy(form, "Asking for a code…", async () => {
+    try {
+      await requestReset(username, resetMetadata(APP_VERSION));
+    } catch (error) {
+      failure = explain(error, "reset-request");
+    }
+  });
+  if (failure === null || failure.kind === "code-sent") return true;
+  const field = form === resetRequestStep ? resetEmail : resetCode;
+  setError(`${form === resetRequestStep ? "reset-request" : "reset-code"}-error`, failure.message, field);
+  field.focus();
+  return false;
+}
+
+async function onResetRequest(event) {
+  event.preventDefault();
+  if (!resetRequestStep.reportValidity()) return;
+  clearErrors(resetRequestStep);
+  const username = resetEmail.value.trim();
+  if (!(await sendCode(resetRequestStep, username))) return;
+  resetUsername = username;
+  forget(resetCode, resetPassword, resetPasswordAgain);
+  clearErrors(resetCodeStep);
+  show(resetCodeStep);
+}
+
+/** "Send a new code", e.g. after the last one was refused. */
+async function onResendCode() {
+  clearErrors(resetCodeStep);
+  forget(resetCode);
+  if (!(await sendCode(resetCodeStep, resetUsername))) return;
+  resetCode.focus();
+  say(MESSAGES.resetCodeSent);
+}
+
+async function onResetConfirm(event) {
+  event.preventDefault();
+  if (!resetCodeStep.reportValidity()) return;
+  clearErrors(resetCodeStep);
+  if (resetPassword.value !== resetPasswordAgain.value) {
+    forget(resetPassword, resetPasswordAgain);
+    setError("reset-code-error", PASSWORDS_DIFFER, resetPassword);
+    resetPassword.focus();
+    return;
+  }
+  const typed = { username: resetUsername, code: resetCode.value.trim(), newPassword: resetPassword.value };
+  let failure = null;
+  await busy(resetCodeStep, "Resetting your password…", async () => {
+    try {
+      await confirmReset({ ...typed, metadata: resetMetadata(APP_VERSION) });
+    } catch (error) {
+      failure = explain(error, "reset-confirm");
+    }
+  });
+  if (failure === null) {
+    email.value = typed.username;
+    backToPassword("");
+    say(MESSAGES.passwordReset);
+    return;
+  }
+  // A refused password is typed again; a refused code is asked for again (or a new one sent).
+  const field = failure.kind === "password-rules" ? resetPassword : resetCode;
+  if (field === resetPassword) forget(resetPassword, resetPasswordAgain);
+  else forget(resetCode);
+  setError("reset-code-error", failure.message, field);
+  field.focus();
+}
+
 async function main() {
   try {
     const config = await loadConfig();
@@ -221,11 +384,22 @@ async function main() {
     for (const control of passwordStep.elements) control.disabled = true;
     return;
   }
+  // Wording shared with the sign-in CLI (signin/messages.json).
+  $("new-password-instructions").textContent = MESSAGES.newPasswordRequired;
+  $("reset-code-sent").textContent = MESSAGES.resetCodeSent;
   passwordStep.addEventListener("submit", onPassword);
+  newPasswordStep.addEventListener("submit", onNewPassword);
   captchaStep.addEventListener("submit", onAnswer);
+  resetRequestStep.addEventListener("submit", onResetRequest);
+  resetCodeStep.addEventListener("submit", onResetConfirm);
   switchFormat.addEventListener("click", () => refetch(format === "image" ? "audio" : "image"));
   newCaptcha.addEventListener("click", () => refetch(format));
-  $("start-over").addEventListener("click", () => backToPassword(""));
+  $("forgot-password").addEventListener("click", onForgotPassword);
+  $("resend-code").addEventListener("click", onResendCode);
+  for (const id of ["start-over", "new-password-start-over"]) $(id).addEventListener("click", () => backToPassword(""));
+  for (const button of document.querySelectorAll(".back-to-sign-in")) {
+    button.addEventListener("click", () => backToPassword(""));
+  }
   $("sign-out").addEventListener("click", onSignOut);
   document.documentElement.dataset.ready = "true";
 }

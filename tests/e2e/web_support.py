@@ -1,0 +1,265 @@
+"""What the browser tests of the web page (web/) share: the page built and served on 127.0.0.1
+against the end-to-end deployment, headless Chromium, a recorder of the page's Cognito traffic,
+and helpers for the steps. A pytest plugin: a test module loads it with
+
+    pytest_plugins = ["tests.e2e.web_support"]
+
+so the fixtures exist once per session, however many modules use them. The modules import its
+helpers first, before pytest could rewrite its asserts: they stay plain (PYTEST_DONT_REWRITE).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Request,
+    Response,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+from offline.emulator import free_port
+from offline.processes import stop
+from signin.project import ROOT, version
+from tests.e2e.deployment import Deployment
+
+WEB = ROOT / "web"
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+APP_VERSION = version()  # the one version string: pyproject.toml
+MESSAGES: dict[str, str] = json.loads((ROOT / "signin" / "messages.json").read_text())["messages"]
+# Headless, and quiet: no background connections (this machine's network is closed).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP: ViewportSize = {"width": 1024, "height": 768}
+NARROW: ViewportSize = {"width": 320, "height": 640}
+TARGET = "AWSCognitoIdentityProviderService."
+
+
+class Account(Protocol):
+    """Someone who signs in: the deployment's user, or one a test creates."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def password(self) -> str: ...
+
+
+def chromium_path() -> str | None:
+    """The browser `make test` found or installed: $CHROMIUM, a system Chromium or Chrome, or
+    else None, which makes Playwright use its own download."""
+    names = ("chromium", "chromium-browser", "google-chrome")
+    return os.environ.get("CHROMIUM") or next((path for name in names if (path := shutil.which(name))), None)
+
+
+@pytest.fixture(scope="session")
+def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page built for production, with its config.json for this deployment, served as
+    plain static files on a free loopback port."""
+    node = shutil.which("node")
+    if node is None or not (WEB / "node_modules").is_dir():
+        pytest.fail("The page's packages are missing: run `make install` (npm ci in web/).")
+    work = tmp_path_factory.mktemp("web")
+    dist = work / "dist"
+    vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
+    subprocess.run([node, *vite], cwd=WEB, check=True)
+    outputs = work / "stack-outputs.json"
+    outputs.write_text(json.dumps({"E2E": deployment.outputs}))
+    config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint]
+    config += ["--out", str(dist / "config.json")]
+    subprocess.run([node, "scripts/write-config.mjs", *config], cwd=WEB, check=True, capture_output=True)
+
+    port = free_port()
+    log = (work / "http.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(dist), str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deployment.emulator.allow_origin(url.rstrip("/"))  # the emulator's guard refuses other pages
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(url + "config.json", timeout=1):  # noqa: S310 (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the static server did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        stop(server)  # by its PID
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Traffic:
+    """What the page sent to Cognito and what it printed, for assertions."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def record(self, request: Request) -> None:
+        target = request.headers.get("x-amz-target", "")
+        if target.startswith(TARGET):
+            self.calls.append((target.removeprefix(TARGET), json.loads(request.post_data or "{}")))
+
+    def responds(self) -> list[dict[str, Any]]:
+        return [body for name, body in self.calls if name == "RespondToAuthChallenge"]
+
+    def bodies(self, name: str) -> list[dict[str, Any]]:
+        return [body for call, body in self.calls if call == name]
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+OpenPage = Callable[..., Page]
+
+
+@pytest.fixture
+def open_page(browser: Browser, site: str, traffic: Traffic) -> Iterator[OpenPage]:
+    """Opens the page in a fresh browser context (no storage, nothing in memory), recording its
+    traffic; the contexts close when the test ends."""
+    contexts: list[BrowserContext] = []
+
+    def keep_tokens(response: Response) -> None:
+        if response.request.headers.get("x-amz-target", "").endswith("RespondToAuthChallenge") and response.ok:
+            result = response.json().get("AuthenticationResult")
+            if result:
+                traffic.results.append(result)
+
+    def open_(viewport: ViewportSize = DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("request", traffic.record)
+        page.on("response", keep_tokens)
+        page.on("console", lambda message: traffic.console.append(message.text))
+        page.goto(site)
+        expect(page.locator("html[data-ready=true]")).to_be_attached()
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+def focused_id(page: Page) -> str:
+    return str(page.evaluate("document.activeElement?.id ?? ''"))
+
+
+def field_of(page: Page, step: str, label: str) -> Locator:
+    """A labelled field of one step: several steps have an "Email" or a "New password"."""
+    return page.locator(f"#{step}").get_by_label(label, exact=True)
+
+
+def enter_password(page: Page, account: Account, password: str | None = None) -> None:
+    field_of(page, "password-step", "Email").fill(account.email)
+    field_of(page, "password-step", "Password").fill(account.password if password is None else password)
+    page.get_by_role("button", name="Continue").click()
+
+
+def expect_captcha(page: Page) -> None:
+    """The CAPTCHA step, as it first appears: an image, focus on the step's heading."""
+    expect(page.get_by_role("heading", name="Check you're a person")).to_be_focused()
+    expect(page.locator("#captcha-image")).to_be_visible()
+    expect(page.locator("#captcha-image")).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
+    expect(page.locator("#captcha-audio")).to_be_hidden()
+
+
+def answer_captcha(page: Page, answer: str) -> None:
+    page.get_by_label("Characters", exact=True).fill(answer)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def expect_signed_in(page: Page, account: Account) -> None:
+    expect(page.get_by_role("heading", name="You're signed in")).to_be_focused()
+    expect(page.locator("#claim-email")).to_have_text(account.email)
+    expect(page.locator("#claim-sub")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
+    expect(page.locator("#claim-expires")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT"))
+
+
+def expect_metadata_on_every_answer(traffic: Traffic, captcha_format: str) -> None:
+    """ClientMetadata goes with every RespondToAuthChallenge (InitiateAuth's reaches no trigger)."""
+    responds = traffic.responds()
+    assert responds
+    for body in responds:
+        assert body["ClientMetadata"] == {"captchaFormat": captcha_format, "appVersion": APP_VERSION, "platform": "web"}
+
+
+def expect_kept_nowhere(page: Page, traffic: Traffic, *secrets: str) -> None:
+    """Passwords, codes and tokens: not in Web Storage or cookies, never on the console."""
+    stored = page.evaluate(
+        """() => [document.cookie,
+                  ...Object.keys(localStorage).map((key) => key + "=" + localStorage.getItem(key)),
+                  ...Object.keys(sessionStorage).map((key) => key + "=" + sessionStorage.getItem(key))]
+                 .join("\\n")"""
+    )
+    for secret in secrets:
+        assert secret and secret not in stored
+        assert not any(secret in line for line in traffic.console)
+
+
+def cognito_error(name: str, message: str) -> dict[str, Any]:
+    """Cognito's documented shape of an error, for the one call a test answers itself."""
+    return {
+        "status": 400,
+        "headers": {
+            "content-type": "application/x-amz-json-1.1",
+            "x-amzn-errortype": name,
+            "access-control-allow-origin": "*",
+        },
+        "body": json.dumps({"__type": name, "message": message}),
+    }
+
+
+def cognito_answer(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": 200,
+        "headers": {"content-type": "application/x-amz-json-1.1", "access-control-allow-origin": "*"},
+        "body": json.dumps(body),
+    }
