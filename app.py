@@ -25,6 +25,7 @@ BOOLEAN = ("true", "false")
 TARGETS = ("aws", "local")
 ATTEMPTS = CaptchaAuth.MAX_CAPTCHA_ATTEMPTS_RANGE
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
+SITE_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 # key: (what it does, the values it takes, default)
 CONTEXT = {
@@ -44,6 +45,22 @@ CONTEXT = {
         "300",
     ),
     "waf": ("an AWS WAF web ACL on the user pool: rate limit per IP, IP reputation", "true | false", "false"),
+    "captchaProvider": (
+        "the challenge: the built-in CAPTCHA or a managed provider (see Choosing a challenge)",
+        " | ".join(CaptchaAuth.CAPTCHA_PROVIDERS),
+        "builtin",
+    ),
+    "captchaSiteKey": ("the provider's public site key (required with a provider)", "a site key", "none"),
+    "captchaHostnames": (
+        "the page's hostnames, comma-separated; tokens solved elsewhere are refused (needed with a provider)",
+        "hostnames",
+        "none",
+    ),
+    "captchaVerifyUrl": (
+        "the provider's siteverify URL: a proxy, or a local stand-in",
+        "an https URL",
+        "the provider's",
+    ),
     "target": ("local: bundle the triggers' wheels for the local emulator (`make demo`)", "aws | local", "aws"),
 }
 
@@ -62,6 +79,10 @@ class Settings:
     lockout_after_failures: int | None
     lockout_seconds: int | None
     waf: bool
+    captcha_provider: str
+    captcha_site_key: str | None
+    captcha_hostnames: tuple[str, ...]
+    captcha_verify_url: str | None
     target: str
 
 
@@ -89,6 +110,15 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     target = get("target") or "aws"
     if target not in TARGETS:
         raise _refuse("target", target)
+    provider = get("captchaProvider") or "builtin"
+    if provider not in CaptchaAuth.CAPTCHA_PROVIDERS:
+        raise _refuse("captchaProvider", provider)
+    site_key = get("captchaSiteKey")
+    hostnames = tuple(name.strip() for name in str(get("captchaHostnames") or "").split(",") if name.strip())
+    if provider != "builtin" and not (isinstance(site_key, str) and SITE_KEY.fullmatch(site_key)):
+        raise ContextError(f"context captchaProvider={provider!r} needs captchaSiteKey: {CONTEXT['captchaSiteKey'][0]}")
+    if provider != "builtin" and not hostnames:
+        raise ContextError(f"context captchaProvider={provider!r} needs captchaHostnames: the page's hostnames")
 
     def whole_number(key: str, allowed: range) -> int | None:
         value = get(key)
@@ -108,6 +138,10 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
         lockout_after_failures=whole_number("lockoutAfterFailures", range(1, 101)),
         lockout_seconds=whole_number("lockoutSeconds", range(1, 3601)),
         waf=boolean("waf"),
+        captcha_provider=provider,
+        captcha_site_key=site_key if provider != "builtin" else None,
+        captcha_hostnames=hostnames,
+        captcha_verify_url=get("captchaVerifyUrl"),
         target=target,
     )
 
@@ -127,6 +161,14 @@ def build_app(app: cdk.App) -> CaptchaSignInStack:
         auth["lockout_backoff"] = cdk.Duration.seconds(settings.lockout_seconds)
     if settings.waf:
         auth["waf"] = True
+    if settings.captcha_provider != "builtin":
+        auth.update(
+            captcha_provider=settings.captcha_provider,
+            captcha_site_key=settings.captcha_site_key,
+            captcha_hostnames=settings.captcha_hostnames,
+        )
+        if settings.captcha_verify_url:
+            auth["captcha_verify_url"] = settings.captcha_verify_url
     if settings.target == "local":
         # The emulator runs every handler on this machine's Python whatever the template says,
         # so the wheels are this machine's; and it can't create metric-math alarms, so those

@@ -20,6 +20,7 @@ from offline.local_aws import local_trigger_environment
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 HANDLER_SETTINGS = {
     "MAX_CAPTCHA_ATTEMPTS": "3",
+    "CAPTCHA_PROVIDER": "builtin",
     "POWERTOOLS_SERVICE_NAME": "captcha-auth",
     "POWERTOOLS_METRICS_NAMESPACE": "CaptchaSignIn",
     "LOCKOUT_AFTER_FAILURES": "5",

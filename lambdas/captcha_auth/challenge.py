@@ -14,6 +14,7 @@ from captcha.image import ImageCaptcha
 from PIL.Image import Image
 
 from captcha_auth.audio import render_audio
+from captcha_auth.common import AUDIO_FORMAT
 
 # Upper case only (Verify case-folds). Removed: glyphs that look alike (0/O/Q/D, 1/I/L/J, 2/Z,
 # 5/S, 8/B, U/V, and 7, which reads as 1 when rotated) and letters that sound alike in 8 kHz
@@ -21,8 +22,6 @@ from captcha_auth.audio import render_audio
 ALPHABET = "3469AFHKMRWXY"
 ANSWER_LENGTH = 7
 
-IMAGE_FORMAT = "image"
-AUDIO_FORMAT = "audio"
 
 # 320 px wide so seven warped characters don't merge; measured against Tesseract 5 (stock OCR
 # reads ~1% of these whole, against ~89% of the same text undistorted; bench/RESULTS.md).

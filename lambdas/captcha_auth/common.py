@@ -25,6 +25,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 # Define. A CUSTOM_CHALLENGE entry carrying any other name is refused.
 CAPTCHA_CHALLENGE = "CAPTCHA_CHALLENGE"
 
+# The medium of a round, as the clients see it in captchaFormat.
+IMAGE_FORMAT = "image"
+AUDIO_FORMAT = "audio"
+PROVIDER_FORMAT = "provider"  # a managed provider's widget (Turnstile, reCAPTCHA, hCaptcha)
+CAPTCHA_PROVIDERS = ("builtin", "turnstile", "recaptcha-v2", "recaptcha-v3", "hcaptcha")
+
 _WHOLE_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
 
 
@@ -39,6 +45,14 @@ def whole_number_setting(name: str) -> int:
 
 def max_captcha_attempts() -> int:
     return whole_number_setting("MAX_CAPTCHA_ATTEMPTS")
+
+
+def captcha_provider() -> str:
+    """CAPTCHA_PROVIDER: the built-in CAPTCHA or a managed provider; anything else raises."""
+    provider = os.environ["CAPTCHA_PROVIDER"]
+    if provider not in CAPTCHA_PROVIDERS:
+        raise ValueError("CAPTCHA_PROVIDER must be one of " + ", ".join(CAPTCHA_PROVIDERS))
+    return provider
 
 
 def boolean_setting(name: str) -> bool:

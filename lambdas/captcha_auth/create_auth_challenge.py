@@ -1,19 +1,27 @@
 """Create auth challenge trigger (CreateAuthChallenge_Authentication).
 
-Runs when Define asks for CUSTOM_CHALLENGE: draws a fresh answer, renders it as an image (or as
-audio when the client asks with ClientMetadata captchaFormat=audio, which reaches this trigger
-from RespondToAuthChallenge), and keeps the answer in the private parameters only.
+Runs when Define asks for CUSTOM_CHALLENGE. With the built-in CAPTCHA it draws a fresh answer,
+renders it as an image (or as audio when the client asks with ClientMetadata
+captchaFormat=audio, which reaches this trigger from RespondToAuthChallenge), and keeps the
+answer in the private parameters only. With a managed provider (CAPTCHA_PROVIDER) it names the
+provider, its site key and the expected action, renders nothing and imports no image library,
+and keeps what Verify checks the token against in the private parameters.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from captcha_auth.challenge import AUDIO_FORMAT, IMAGE_FORMAT, data_url, new_answer
 from captcha_auth.common import (
+    AUDIO_FORMAT,
     CAPTCHA_CHALLENGE,
+    IMAGE_FORMAT,
+    PROVIDER_FORMAT,
+    captcha_provider,
     captcha_rounds,
     count,
     flush_metrics,
@@ -23,6 +31,14 @@ from captcha_auth.common import (
 )
 
 MAX_ATTEMPTS = max_captcha_attempts()
+PROVIDER = captcha_provider()
+if PROVIDER == "builtin":
+    from captcha_auth.challenge import data_url, new_answer  # Pillow and the renderer: builtin only
+else:
+    from captcha_auth.providers import WITH_ACTION
+
+    SITE_KEY = os.environ["CAPTCHA_SITE_KEY"]
+    ACTION = os.environ["CAPTCHA_ACTION"] if PROVIDER in WITH_ACTION else None
 use_metrics()
 
 
@@ -51,6 +67,13 @@ def build_challenge(request: dict) -> dict:
     attempt = captcha_rounds(session) + 1
     if attempt > MAX_ATTEMPTS:
         raise ValueError("no attempts left")
+    progress = {
+        "attempt": str(attempt),
+        "maxAttempts": str(MAX_ATTEMPTS),
+        "attemptsLeft": str(MAX_ATTEMPTS - attempt + 1),
+    }
+    if PROVIDER != "builtin":
+        return provider_challenge(progress)
     captcha_format = requested_format(request.get("clientMetadata"))
     # The same work for an unknown user (userNotFound): same parameters, same latency.
     answer = new_answer()
@@ -58,11 +81,23 @@ def build_challenge(request: dict) -> dict:
         "publicChallengeParameters": {
             "captchaFormat": captcha_format,
             "captchaUrl": data_url(answer, captcha_format),
-            "attempt": str(attempt),
-            "maxAttempts": str(MAX_ATTEMPTS),
-            "attemptsLeft": str(MAX_ATTEMPTS - attempt + 1),
+            **progress,
         },
         "privateChallengeParameters": {"answer": answer},
+        "challengeMetadata": CAPTCHA_CHALLENGE,
+    }
+
+
+def provider_challenge(progress: dict[str, str]) -> dict:
+    """A managed provider's round: what the page needs to show its widget (all public), and
+    what Verify checks the token against (the provider, the action, when this round began)."""
+    public = {"captchaFormat": PROVIDER_FORMAT, "provider": PROVIDER, "siteKey": SITE_KEY, **progress}
+    private = {"provider": PROVIDER, "issuedAt": str(int(time.time()))}
+    if ACTION is not None:
+        public["action"] = private["action"] = ACTION
+    return {
+        "publicChallengeParameters": public,
+        "privateChallengeParameters": private,
         "challengeMetadata": CAPTCHA_CHALLENGE,
     }
 
@@ -80,7 +115,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             raise ChallengeUnavailable() from None
         event["response"] = response
         params = response["publicChallengeParameters"]
-        count("CaptchaAudio" if params["captchaFormat"] == AUDIO_FORMAT else "CaptchaImage")
+        count(
+            {AUDIO_FORMAT: "CaptchaAudio", PROVIDER_FORMAT: "CaptchaProvider"}.get(
+                params["captchaFormat"], "CaptchaImage"
+            )
+        )
         logger.info("captcha_created", extra={"format": params["captchaFormat"], "attempt": params["attempt"]})
         return event
     finally:

@@ -1,21 +1,39 @@
 """Verify auth challenge response trigger (VerifyAuthChallengeResponse_Authentication).
 
-Compares the caller's answer with the private answer Create stored. Never raises: a missing,
-malformed, oversized or wrong answer is simply `answerCorrect: false`, and Define decides what
-happens next. An unknown user (userNotFound) is never correct.
+Built-in CAPTCHA: compares the caller's answer with the private answer Create stored. Managed
+provider: checks the caller's token with the provider (providers.py) against what Create stored
+for this round. Never raises: a missing, malformed, oversized or wrong answer, and a provider
+that can't be reached, are simply `answerCorrect: false`, and Define decides what happens next.
+An unknown user (userNotFound) is never correct.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
+import re
+import time
 import unicodedata
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from captcha_auth.common import count, flush_metrics, logger, use_metrics
+from captcha_auth.common import captcha_provider, count, flush_metrics, logger, use_metrics, whole_number_setting
+from captcha_auth.providers import Expectation, ProviderError, refusal, siteverify, token_acceptable
 
+PROVIDER = captcha_provider()
+if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails at import
+    VERIFY_URL = os.environ["CAPTCHA_VERIFY_URL"]
+    SECRET_ARN = os.environ["CAPTCHA_SECRET_ARN"]
+    HOSTNAMES = frozenset(name for name in os.environ["CAPTCHA_HOSTNAMES"].split(",") if name)
+    if not HOSTNAMES:
+        raise ValueError("CAPTCHA_HOSTNAMES must name at least one hostname")
+    MAX_AGE_SECONDS = whole_number_setting("CAPTCHA_MAX_AGE_SECONDS")
+    MIN_SCORE = float(os.environ["CAPTCHA_MIN_SCORE"]) if PROVIDER == "recaptcha-v3" else 0.0
 use_metrics()
+# The provider's secret key is read from Secrets Manager once per container and kept this long.
+SECRET_TTL_SECONDS = 300
+_secret: tuple[str, float] | None = None
 
 # Longer input is refused before any normalisation work (NFKC can expand text up to 18x).
 MAX_ANSWER_CHARS = 64
@@ -40,9 +58,67 @@ def is_correct(expected: Any, given: Any) -> bool:
     return hmac.compare_digest(given_bytes, normalise(expected).encode("utf-8"))
 
 
+def provider_secret() -> str:
+    """The secret key, cached for SECRET_TTL_SECONDS; never logged, never in an error."""
+    global _secret
+    if _secret is None or time.monotonic() - _secret[1] > SECRET_TTL_SECONDS:
+        import botocore.session
+        from botocore.config import Config
+
+        try:
+            client = botocore.session.get_session().create_client(
+                "secretsmanager",
+                config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 1}),
+            )
+            value = client.get_secret_value(SecretId=SECRET_ARN)["SecretString"]
+        except Exception:  # botocore's errors, or no SecretString: the same to the caller
+            raise ProviderError("secret") from None
+        _secret = (str(value), time.monotonic())
+    return _secret[0]
+
+
+_ERROR_CODE = re.compile(r"[a-z0-9-]{1,40}")
+
+
+def verify_provider(request: dict[str, Any]) -> bool:
+    """The managed provider's path: the token checked with the provider for this round."""
+    private = request.get("privateChallengeParameters")
+    if not isinstance(private, dict) or private.get("provider") != PROVIDER:
+        return False
+    token = request.get("challengeAnswer")
+    if not token_acceptable(token, PROVIDER):  # before any request
+        count("ProviderTokenRefused")
+        return False
+    try:
+        issued_at = int(str(private.get("issuedAt")))
+    except ValueError:
+        return False
+    action = private.get("action")
+    expected = Expectation(PROVIDER, HOSTNAMES, action if isinstance(action, str) else None, MIN_SCORE,
+                           MAX_AGE_SECONDS, issued_at)  # fmt: skip
+    try:
+        reply = siteverify(VERIFY_URL, provider_secret(), token)
+    except ProviderError as error:
+        count("ProviderError")
+        logger.warning("provider_error", extra={"error_type": str(error)})
+        return False
+    reason = refusal(reply, expected, time.time())
+    if reason is not None:
+        codes = reply.get("error-codes")
+        codes = (
+            [c for c in codes if isinstance(c, str) and _ERROR_CODE.fullmatch(c)][:5] if isinstance(codes, list) else []
+        )
+        logger.info("provider_refused", extra={"reason": reason, "error_codes": codes})
+        return False
+    return True
+
+
 def verify(request: Any) -> bool:
     if not isinstance(request, dict):
         return False
+    if PROVIDER != "builtin":
+        passed = verify_provider(request)
+        return passed and request.get("userNotFound") is not True
     private = request.get("privateChallengeParameters")
     expected = private.get("answer") if isinstance(private, dict) else None
     correct = is_correct(expected, request.get("challengeAnswer"))

@@ -13,7 +13,7 @@ and an attempt raises `ProtectedSettingError`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
@@ -28,7 +28,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 
 from stacks.captcha_auth.monitoring import SignInMonitoring
-from stacks.captcha_auth.nag import acknowledged_findings
+from stacks.captcha_auth.nag import (
+    COUNTER_KEY_NOT_ROTATED,
+    PROVIDER_KEY_NOT_ROTATED,
+    SECRET_ROTATION,
+    acknowledged_findings,
+)
 from stacks.captcha_auth.trigger_code import bundled_trigger_code
 from stacks.captcha_auth.web_acl import SignInWebAcl
 
@@ -61,6 +66,17 @@ PROP_FOR = {
     "advanced_security_mode": "threat_protection",
 }
 CUSTOM_AUTH_FLOWS = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+# Managed challenge providers and their documented siteverify endpoints.
+PROVIDER_VERIFY_URLS = {
+    "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+    "recaptcha-v2": "https://www.google.com/recaptcha/api/siteverify",
+    "recaptcha-v3": "https://www.google.com/recaptcha/api/siteverify",
+    "hcaptcha": "https://api.hcaptcha.com/siteverify",
+}
+CAPTCHA_PROVIDERS = ("builtin", *PROVIDER_VERIFY_URLS)
+# Providers whose widget is rendered for a named action, which their reply reports back.
+PROVIDERS_WITH_ACTION = ("turnstile", "recaptcha-v3")
 
 
 class ProtectedSettingError(ValueError):
@@ -123,12 +139,27 @@ class CaptchaAuth(Construct):
         waf: an AWS WAF web ACL on the user pool (billed monthly and per request). Default False.
         waf_rate_limit: sign-in API requests per client IP per 5 minutes before WAF blocks it.
             Default 300 (a sign-in is three or more requests).
+        captcha_provider: "builtin" (the image/audio CAPTCHA), or a managed provider:
+            "turnstile", "recaptcha-v2", "recaptcha-v3", "hcaptcha". Default "builtin".
+        captcha_site_key: the provider's public site key (required with a provider).
+        captcha_secret: the provider's secret key as an existing secret (its SecretString is
+            the key). Default: the construct creates one holding a random placeholder, which
+            the operator replaces; until then every token is refused.
+        captcha_hostnames: the hostnames the page is served from; a token solved anywhere else
+            is refused (required with a provider).
+        captcha_action: the action the widget is rendered for (Turnstile, reCAPTCHA v3).
+            Default "sign_in".
+        captcha_min_score: reCAPTCHA v3's lowest passing score. Default 0.5.
+        captcha_max_age: how long after it was solved a token may be used. Default 5 minutes.
+        captcha_verify_url: the provider's siteverify URL (a proxy or a local stand-in).
+            Default: the provider's documented endpoint.
         user_pool_overrides: any other `cognito.UserPool` setting, e.g. sending email with SES:
             {"email": cognito.UserPoolEmail.with_ses(from_email="no-reply@example.com")}.
         client_overrides: any other `cognito.UserPoolClient` setting, e.g. {"read_attributes": ...}.
     """
 
     DEFAULT_MAX_CAPTCHA_ATTEMPTS = 3
+    CAPTCHA_PROVIDERS = CAPTCHA_PROVIDERS
     MAX_CAPTCHA_ATTEMPTS_RANGE = range(1, 11)
     # The newest Python runtime in the pinned aws-cdk-lib, on Graviton.
     RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -166,6 +197,14 @@ class CaptchaAuth(Construct):
         failure_ratio_alarm_threshold: float = 0.5,
         waf: bool = False,
         waf_rate_limit: int = 300,
+        captcha_provider: str = "builtin",
+        captcha_site_key: str | None = None,
+        captcha_secret: secretsmanager.ISecret | None = None,
+        captcha_hostnames: Sequence[str] = (),
+        captcha_action: str = "sign_in",
+        captcha_min_score: float = 0.5,
+        captcha_max_age: Duration | None = None,
+        captcha_verify_url: str | None = None,
         user_pool_overrides: Mapping[str, Any] | None = None,
         client_overrides: Mapping[str, Any] | None = None,
     ) -> None:
@@ -192,8 +231,24 @@ class CaptchaAuth(Construct):
             max_backoff=lockout_max_backoff or Duration.hours(1),
             fail_open=counter_fail_open,
         )
+        self._add_captcha_provider(
+            provider=captcha_provider,
+            site_key=captcha_site_key,
+            secret=captcha_secret,
+            hostnames=captcha_hostnames,
+            action=captcha_action,
+            min_score=captcha_min_score,
+            max_age=captcha_max_age or Duration.minutes(5),
+            verify_url=captcha_verify_url,
+        )
         self._add_triggers(light_memory_mb=light_memory_mb, create_memory_mb=create_memory_mb)
         self._grant_counter_to_define()
+        if self.captcha_secret is not None:  # the verify trigger alone reads the provider's secret key
+            self.verify_auth_challenge.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=[self.captcha_secret.secret_arn]
+                )
+            )
         self.user_pool = self._add_user_pool(
             self_sign_up_enabled=self_sign_up_enabled, threat_protection=threat_protection, **user_pool_overrides
         )
@@ -280,6 +335,60 @@ class CaptchaAuth(Construct):
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.failure_key.secret_arn])
         )
 
+    # --- The challenge: built-in CAPTCHA or a managed provider --------------------------------
+
+    def _add_captcha_provider(
+        self,
+        *,
+        provider: str,
+        site_key: str | None,
+        secret: secretsmanager.ISecret | None,
+        hostnames: Sequence[str],
+        action: str,
+        min_score: float,
+        max_age: Duration,
+        verify_url: str | None,
+    ) -> None:
+        """Validates the provider settings and prepares what Create and Verify read."""
+        if provider not in CAPTCHA_PROVIDERS:
+            raise ValueError(f"captcha_provider must be one of {', '.join(CAPTCHA_PROVIDERS)}")
+        self.captcha_provider = provider
+        self.captcha_secret: secretsmanager.ISecret | None = None
+        self._create_provider_settings: dict[str, str] = {"CAPTCHA_PROVIDER": provider}
+        self._verify_provider_settings: dict[str, str] = {"CAPTCHA_PROVIDER": provider}
+        if provider == "builtin":
+            return
+        if not site_key or not all(ch.isalnum() or ch in "-_" for ch in site_key):
+            raise ValueError(f"captcha_site_key (the {provider} site key) is required with captcha_provider={provider}")
+        names = [name.strip().lower() for name in hostnames if name.strip()]
+        if not names or any("," in name or "/" in name for name in names):
+            raise ValueError("captcha_hostnames must name the page's hostnames (e.g. app.example.com)")
+        if not 0 <= min_score <= 1:
+            raise ValueError("captcha_min_score must be between 0 and 1")
+        url = verify_url or PROVIDER_VERIFY_URLS[provider]
+        if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            raise ValueError("captcha_verify_url must be https (or http on this machine's loopback address)")
+        self.captcha_secret = secret or secretsmanager.Secret(
+            self,
+            "CaptchaProviderSecret",
+            description=f"The {provider} secret key: replace this random placeholder with your key",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
+            removal_policy=self._removal_policy,
+        )
+        self._create_provider_settings["CAPTCHA_SITE_KEY"] = site_key
+        if provider in PROVIDERS_WITH_ACTION:
+            self._create_provider_settings["CAPTCHA_ACTION"] = action
+        self._verify_provider_settings.update(
+            {
+                "CAPTCHA_VERIFY_URL": url,
+                "CAPTCHA_SECRET_ARN": self.captcha_secret.secret_arn,
+                "CAPTCHA_HOSTNAMES": ",".join(names),
+                "CAPTCHA_MAX_AGE_SECONDS": str(int(max_age.to_seconds())),
+            }
+        )
+        if provider == "recaptcha-v3":
+            self._verify_provider_settings["CAPTCHA_MIN_SCORE"] = str(min_score)
+
     # --- The four triggers ------------------------------------------------------------------
 
     def _add_triggers(self, *, light_memory_mb: int, create_memory_mb: int) -> None:
@@ -291,12 +400,15 @@ class CaptchaAuth(Construct):
             "Password first, then CAPTCHA; deny by default",
         )  # fmt: skip
         self.create_auth_challenge = self._trigger(
-            "CreateAuthChallenge", "create_auth_challenge", create_memory_mb, {**attempts, **metrics},
-            "Renders a CAPTCHA (image or audio)",
+            "CreateAuthChallenge", "create_auth_challenge", create_memory_mb,
+            {**attempts, **metrics, **self._create_provider_settings},
+            "Renders a CAPTCHA (image or audio), or names the managed provider's widget",
         )  # fmt: skip
         self.verify_auth_challenge = self._trigger(
-            "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb, metrics, "Checks a CAPTCHA answer"
-        )
+            "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb,
+            {**metrics, **self._verify_provider_settings},
+            "Checks a CAPTCHA answer or a provider's token",
+        )  # fmt: skip
         self.post_authentication = self._trigger(
             "PostAuthentication", "post_authentication", light_memory_mb, {}, "Writes a sign-in audit record"
         )
@@ -404,6 +516,12 @@ class CaptchaAuth(Construct):
         """cdk-nag findings this design accepts on purpose, each with its reason (nag.py)."""
         for finding_id, reason in acknowledged_findings(threat_protection=threat_protection, waf=waf).items():
             Validations.of(self).acknowledge(Acknowledgment(id=finding_id, reason=reason))
+        rotation = Acknowledgment(id=SECRET_ROTATION, reason=COUNTER_KEY_NOT_ROTATED)
+        Validations.of(self.failure_key).acknowledge(rotation)
+        if isinstance(self.captcha_secret, secretsmanager.Secret) and self.captcha_secret.node.scope is self:
+            Validations.of(self.captcha_secret).acknowledge(
+                Acknowledgment(id=SECRET_ROTATION, reason=PROVIDER_KEY_NOT_ROTATED)
+            )
 
 
 @jsii.implements(IValidation)

@@ -5,6 +5,7 @@ when a test fails."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -42,3 +43,57 @@ def lockout_deployment(deployment: Deployment, tmp_path_factory: pytest.TempPath
     )
     create_user(locked.client("cognito-idp"), locked.pool_id, locked.email, locked.password)
     return locked
+
+
+# Cloudflare's documented always-passes test site key: a real key's shape, no real account.
+TURNSTILE_TEST_SITE_KEY = "1x00000000000000000000AA"
+
+
+@dataclass
+class StandIn:
+    """The local stand-in of the providers' siteverify and widget scripts (offline/)."""
+
+    url: str
+    secret: str
+
+    def widget_url(self, provider: str) -> str:
+        return f"{self.url}/widget/{provider.split('-')[0]}.js"
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandIn]:
+    import secrets
+
+    from offline.captcha_standin import running
+
+    secret = secrets.token_urlsafe(24)
+    with running(secret) as url:
+        yield StandIn(url=url, secret=secret)
+
+
+@pytest.fixture(scope="session")
+def provider_deployment(
+    deployment: Deployment, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
+) -> Deployment:
+    """A third stack in the same emulator with captchaProvider=turnstile, verifying against the
+    stand-in; its secret key set the way an operator sets it (put-secret-value)."""
+    from offline.emulator import deploy_stack
+
+    context = {
+        "captchaProvider": "turnstile",
+        "captchaSiteKey": TURNSTILE_TEST_SITE_KEY,
+        "captchaHostnames": "127.0.0.1,localhost",
+        "captchaVerifyUrl": f"{standin.url}/turnstile/v0/siteverify",
+    }
+    name = f"{STACK}Provider"
+    outputs = deploy_stack(deployment.emulator.endpoint, tmp_path_factory.mktemp("provider"), name, context)
+    provider = Deployment(
+        emulator=deployment.emulator, outputs=outputs, email="provider.user@example.com", password=random_password()
+    )
+    secrets_client = provider.client("secretsmanager")
+    (secret,) = [
+        s for s in secrets_client.list_secrets()["SecretList"] if "turnstile secret key" in s.get("Description", "")
+    ]
+    secrets_client.put_secret_value(SecretId=secret["ARN"], SecretString=standin.secret)
+    create_user(provider.client("cognito-idp"), provider.pool_id, provider.email, provider.password)
+    return provider

@@ -92,8 +92,12 @@ REQUIRED = [
             "LOCKOUT_MAX_BACKOFF_SECONDS",
             "COUNTER_FAIL_OPEN",
         ],
-        "captcha_auth.create_auth_challenge": ["MAX_CAPTCHA_ATTEMPTS", "POWERTOOLS_METRICS_NAMESPACE"],
-        "captcha_auth.verify_auth_challenge": ["POWERTOOLS_METRICS_NAMESPACE"],
+        "captcha_auth.create_auth_challenge": [
+            "MAX_CAPTCHA_ATTEMPTS",
+            "POWERTOOLS_METRICS_NAMESPACE",
+            "CAPTCHA_PROVIDER",
+        ],
+        "captcha_auth.verify_auth_challenge": ["POWERTOOLS_METRICS_NAMESPACE", "CAPTCHA_PROVIDER"],
     }.items()
     for name in names
 ]
@@ -117,6 +121,7 @@ MALFORMED = {
     "LOCKOUT_AFTER_FAILURES": ["0", "five"],
     "LOCKOUT_BACKOFF_SECONDS": ["", "1e3"],
     "COUNTER_FAIL_OPEN": ["yes", "True", ""],
+    "CAPTCHA_PROVIDER": ["recaptcha", "Turnstile", ""],
 }
 
 
@@ -124,7 +129,7 @@ MALFORMED = {
     ("name", "value"), [(n, v) for n, values in MALFORMED.items() for v in values], ids=lambda v: repr(v)
 )
 def test_a_malformed_setting_fails_closed_at_import(given: dict[str, dict[str, str]], name: str, value: str) -> None:
-    module = "captcha_auth.define_auth_challenge"
+    module = next(m for m, n in REQUIRED if n == name)
     result = run_handler(module, {**given[module], name: value})
     assert result.returncode != 0
     assert f"ValueError: {name} must be" in result.stderr
