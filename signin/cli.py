@@ -32,6 +32,7 @@ from signin.flow import (
     SignInError,
     Tokens,
     confirm_password_reset,
+    needs_browser,
     request_password_reset,
     sign_in,
 )
@@ -65,7 +66,9 @@ examples:
 
 A first sign-in with a temporary password (an invitation) asks for a new password when the
 pool wants one. CAPTCHA files go to a private temporary directory, removed on exit, unless
---captcha-dir names one; the full path of each is printed, to open it in an image viewer.
+--captcha-dir names one; the full path of each is printed, to open it in an image viewer. A
+pool whose challenge is a managed provider's widget (Cloudflare Turnstile, Google reCAPTCHA,
+hCaptcha) is signed in to on the web page: this client names the provider and stops (code 13).
 
 exit codes:
   0    signed in, or password reset
@@ -81,6 +84,7 @@ exit codes:
   10   locked out after too many failed sign-ins: wait, then try again
   11   the new password breaks the pool's password rules
   12   the reset code is wrong or expired
+  13   a managed provider's challenge (Turnstile, reCAPTCHA, hCaptcha): sign in on the web page
   130  cancelled
 """
 
@@ -313,6 +317,8 @@ class TerminalSolver:
         self.show_preview = show_preview
 
     def __call__(self, captcha: Captcha) -> str:
+        if captcha.format == "provider":  # sign_in stops before asking; a solver never shows one
+            raise needs_browser(captcha)
         try:
             path = save_captcha(self.directory, captcha)
         except OSError as error:

@@ -49,6 +49,7 @@ class ExitCode(IntEnum):
     LOCKED_OUT = 10
     PASSWORD_RULES = 11
     RESET_CODE_WRONG = 12
+    PROVIDER_NEEDS_BROWSER = 13
     CANCELLED = 130
 
 
@@ -58,16 +59,34 @@ class SignInError(Exception):
         self.code = code
 
 
+# The managed challenge providers a round may name (captchaFormat "provider"), as people know
+# them. Their widgets run in a web browser only: this client names the provider and stops.
+PROVIDERS: dict[str, str] = {
+    "turnstile": "Cloudflare Turnstile",
+    "recaptcha-v2": "Google reCAPTCHA v2",
+    "recaptcha-v3": "Google reCAPTCHA v3",
+    "hcaptcha": "hCaptcha",
+}
+
+
 @dataclass(frozen=True)
 class Captcha:
     """One CAPTCHA round as the client sees it."""
 
-    format: str  # "image" or "audio"
+    format: str  # "image", "audio", or "provider" (a managed provider's widget: no media)
     media_type: str
     data: bytes
     attempt: int
     max_attempts: int
     attempts_left: int
+    provider: str = ""  # one of PROVIDERS when format is "provider"
+
+
+def needs_browser(captcha: Captcha) -> SignInError:
+    """A provider round: its widget runs in a web browser only, so this client stops there."""
+    return SignInError(
+        ExitCode.PROVIDER_NEEDS_BROWSER, f"{MESSAGES['providerNeedsBrowser']} ({PROVIDERS[captcha.provider]})"
+    )
 
 
 @dataclass(frozen=True)
@@ -117,10 +136,24 @@ def check_media(captcha_format: str, data: bytes) -> None:
         raise SignInError(ExitCode.TRIGGER_FAILED, MEDIA_REFUSED)
 
 
+def _attempts(parameters: dict[str, str]) -> tuple[int, int, int]:
+    numbers = tuple(int(parameters[key]) for key in ("attempt", "maxAttempts", "attemptsLeft"))
+    if any(number < 0 for number in numbers):
+        raise ValueError("a negative count")
+    return numbers[0], numbers[1], numbers[2]
+
+
 def parse_captcha(parameters: dict[str, str]) -> Captcha:
-    """Decode the public challenge parameters; refuse anything not shaped as expected."""
+    """Decode the public challenge parameters; refuse anything not shaped as expected. A
+    provider round (a managed provider's widget) has no media: its provider and counts only."""
     try:
         captcha_format = parameters.get("captchaFormat", "image")
+        if captcha_format == "provider":
+            provider = parameters.get("provider", "")
+            if provider not in PROVIDERS:
+                raise ValueError("not a provider this client knows")
+            attempt, max_attempts, attempts_left = _attempts(parameters)
+            return Captcha("provider", "", b"", attempt, max_attempts, attempts_left, provider=provider)
         url = parameters["captchaUrl"]
         header, _, payload = url.partition(",")
         if not header.startswith("data:") or not header.endswith(";base64"):
@@ -130,13 +163,14 @@ def parse_captcha(parameters: dict[str, str]) -> Captcha:
             raise ValueError("not a medium this client plays")
         if len(payload) > MAX_MEDIA_BYTES * 4 // 3 + 4:
             raise SignInError(ExitCode.TRIGGER_FAILED, MEDIA_REFUSED)
+        attempt, max_attempts, attempts_left = _attempts(parameters)
         captcha = Captcha(
             format=captcha_format,
             media_type=media_type,
             data=base64.b64decode(payload, validate=True),
-            attempt=int(parameters["attempt"]),
-            max_attempts=int(parameters["maxAttempts"]),
-            attempts_left=int(parameters["attemptsLeft"]),
+            attempt=attempt,
+            max_attempts=max_attempts,
+            attempts_left=attempts_left,
         )
     except (KeyError, ValueError, binascii.Error):
         raise SignInError(ExitCode.TRIGGER_FAILED, MESSAGES["unavailable"]) from None
@@ -230,7 +264,10 @@ def sign_in(
                 raise SignInError(ExitCode.CONFIGURATION, f"Unexpected challenge {name!r}.")
             step = "captcha"
             parameters = response["ChallengeParameters"]
-            answer = solve(parse_captcha(parameters))
+            captcha = parse_captcha(parameters)
+            if captcha.format == "provider":
+                raise needs_browser(captcha)
+            answer = solve(captcha)
             progress("Checking the answer")
             response = idp.respond_to_auth_challenge(
                 ClientId=client_id,

@@ -1,6 +1,8 @@
 """What the browser tests of the web page (web/) share: the page built and served on 127.0.0.1
-against the end-to-end deployment, headless Chromium, a recorder of the page's Cognito traffic,
-and helpers for the steps. A pytest plugin: a test module loads it with
+against the end-to-end deployment (and, for test_web_provider.py, against the deployment whose
+challenge is a managed provider's, with the local stand-in's widget script), headless Chromium,
+a recorder of the page's Cognito traffic, and helpers for the steps. A pytest plugin: a test
+module loads it with
 
     pytest_plugins = ["tests.e2e.web_support"]
 
@@ -20,6 +22,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -76,20 +79,42 @@ def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM") or next((path for name in names if (path := shutil.which(name))), None)
 
 
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None or not (WEB / "node_modules").is_dir():
+        pytest.fail("The page's packages are missing: run `make install` (npm ci in web/).")
+    return node
+
+
 @pytest.fixture(scope="session")
 def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The page built for production, with its config.json for this deployment, served as
     plain static files on a free loopback port."""
-    node = shutil.which("node")
-    if node is None or not (WEB / "node_modules").is_dir():
-        pytest.fail("The page's packages are missing: run `make install` (npm ci in web/).")
-    work = tmp_path_factory.mktemp("web")
+    yield from _serve_page(deployment, tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="session")
+def provider_site(
+    provider_deployment: Deployment, standin: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The same page for the deployment whose challenge is Cloudflare Turnstile's, with
+    config.json's captchaScriptUrl set to the local stand-in's widget script (the machine's
+    network is closed, and the stand-in's tokens pass its own siteverify)."""
+    work = tmp_path_factory.mktemp("web-provider")
+    yield from _serve_page(provider_deployment, work, ["--captcha-script", standin.widget_url("turnstile")])
+
+
+def _serve_page(deployment: Deployment, work: Path, config_args: list[str] | None = None) -> Iterator[str]:
+    """Builds the page into `work`, writes its config.json for `deployment` (plus
+    `config_args` for write-config.mjs), serves it on a free loopback port and allows that
+    origin on the deployment's emulator; yields the page's URL, and stops the server after."""
+    node = _node()
     dist = work / "dist"
     vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
     subprocess.run([node, *vite], cwd=WEB, check=True)
     outputs = work / "stack-outputs.json"
     outputs.write_text(json.dumps({"E2E": deployment.outputs}))
-    config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint]
+    config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint, *(config_args or [])]
     config += ["--out", str(dist / "config.json")]
     subprocess.run([node, "scripts/write-config.mjs", *config], cwd=WEB, check=True, capture_output=True)
 
@@ -129,13 +154,16 @@ def browser() -> Iterator[Browser]:
 
 @dataclass
 class Traffic:
-    """What the page sent to Cognito and what it printed, for assertions."""
+    """What the page sent to Cognito and what it printed, for assertions; and every request it
+    made, as (resource type, URL)."""
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
 
     def record(self, request: Request) -> None:
+        self.requests.append((request.resource_type, request.url))
         target = request.headers.get("x-amz-target", "")
         if target.startswith(TARGET):
             self.calls.append((target.removeprefix(TARGET), json.loads(request.post_data or "{}")))
@@ -159,6 +187,17 @@ OpenPage = Callable[..., Page]
 def open_page(browser: Browser, site: str, traffic: Traffic) -> Iterator[OpenPage]:
     """Opens the page in a fresh browser context (no storage, nothing in memory), recording its
     traffic; the contexts close when the test ends."""
+    yield from _opener(browser, site, traffic)
+
+
+@pytest.fixture
+def open_provider_page(browser: Browser, provider_site: str, traffic: Traffic) -> Iterator[OpenPage]:
+    """As open_page, for the provider deployment's page (provider_site). `init_script`, if
+    given, runs in the page before its own scripts (to watch the widget, say)."""
+    yield from _opener(browser, provider_site, traffic)
+
+
+def _opener(browser: Browser, site: str, traffic: Traffic) -> Iterator[OpenPage]:
     contexts: list[BrowserContext] = []
 
     def keep_tokens(response: Response) -> None:
@@ -167,9 +206,11 @@ def open_page(browser: Browser, site: str, traffic: Traffic) -> Iterator[OpenPag
             if result:
                 traffic.results.append(result)
 
-    def open_(viewport: ViewportSize = DESKTOP) -> Page:
+    def open_(viewport: ViewportSize = DESKTOP, init_script: str | None = None) -> Page:
         context = browser.new_context(viewport=viewport)
         contexts.append(context)
+        if init_script is not None:
+            context.add_init_script(init_script)
         page = context.new_page()
         page.on("request", traffic.record)
         page.on("response", keep_tokens)

@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // Writes the page's config.json from a deployed stack's outputs.
 //
-//   node scripts/write-config.mjs --outputs FILE [--stack NAME] [--endpoint URL] [--out FILE]
+//   node scripts/write-config.mjs --outputs FILE [--stack NAME] [--endpoint URL]
+//                                 [--captcha-script URL] [--out FILE]
 //
 // FILE is what `cdk deploy --outputs-file FILE` writes, or what
 // `aws cloudformation describe-stacks --stack-name NAME` prints; --stack picks one stack when
 // FILE holds several. --endpoint points the page at another Cognito API endpoint (the local
-// emulator); leave it out for AWS. Everything in config.json comes from the deployment.
+// emulator); leave it out for AWS. --captcha-script replaces a managed challenge provider's
+// script (Turnstile, reCAPTCHA, hCaptcha) with another: https, or http on a loopback address
+// (the local stand-in's widget); leave it out to load the provider's own. Everything else in
+// config.json comes from the deployment.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { checkScriptUrl } from "../src/providers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -34,7 +39,7 @@ export function stackOutputs(document, stack) {
   return stacks[names[0]];
 }
 
-export function pageConfig(outputs, endpoint) {
+export function pageConfig(outputs, endpoint, captchaScriptUrl) {
   const { UserPoolId: userPoolId, UserPoolClientId: userPoolClientId } = outputs;
   if (!userPoolId || !userPoolClientId) throw new Error("the outputs have no UserPoolId and UserPoolClientId");
   const sessionMinutes = Number(outputs.AuthSessionValidityMinutes);
@@ -48,7 +53,20 @@ export function pageConfig(outputs, endpoint) {
       throw new Error("--endpoint must be https, or http on a loopback address");
     }
   }
-  return { userPoolId, userPoolClientId, sessionMinutes, ...(endpoint ? { endpoint } : {}) };
+  if (captchaScriptUrl !== undefined) {
+    try {
+      checkScriptUrl(captchaScriptUrl);
+    } catch {
+      throw new Error("--captcha-script must be https, or http on a loopback address");
+    }
+  }
+  return {
+    userPoolId,
+    userPoolClientId,
+    sessionMinutes,
+    ...(endpoint ? { endpoint } : {}),
+    ...(captchaScriptUrl !== undefined ? { captchaScriptUrl } : {}),
+  };
 }
 
 function main() {
@@ -57,15 +75,18 @@ function main() {
       outputs: { type: "string" },
       stack: { type: "string" },
       endpoint: { type: "string" },
+      "captcha-script": { type: "string" },
       out: { type: "string", default: resolve(here, "..", "public", "config.json") },
     },
   });
   if (!values.outputs) throw new Error("--outputs FILE is required");
   const outputs = stackOutputs(JSON.parse(readFileSync(values.outputs, "utf8")), values.stack);
-  const config = pageConfig(outputs, values.endpoint);
+  const config = pageConfig(outputs, values.endpoint, values["captcha-script"]);
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(config, null, 2)}\n`);
-  console.log(`Wrote ${values.out} for pool ${config.userPoolId}${config.endpoint ? ` at ${config.endpoint}` : ""}`);
+  const where = config.endpoint ? ` at ${config.endpoint}` : "";
+  const script = config.captchaScriptUrl ? `, challenge script ${config.captchaScriptUrl}` : "";
+  console.log(`Wrote ${values.out} for pool ${config.userPoolId}${where}${script}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

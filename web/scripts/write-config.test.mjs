@@ -46,6 +46,35 @@ describe("pageConfig", () => {
     assert.equal(pageConfig(outputs, "https://cognito.example.com").endpoint, "https://cognito.example.com");
   });
 
+  it("takes a challenge script override on loopback or https, and adds nothing without one", () => {
+    const local = "http://127.0.0.1:8765/widget/turnstile.js";
+    assert.equal(pageConfig(outputs, "http://127.0.0.1:4566", local).captchaScriptUrl, local);
+    assert.equal(
+      pageConfig(outputs, undefined, "http://localhost:8765/w.js").captchaScriptUrl,
+      "http://localhost:8765/w.js",
+    );
+    assert.equal(
+      pageConfig(outputs, undefined, "https://cdn.example.com/w.js").captchaScriptUrl,
+      "https://cdn.example.com/w.js",
+    );
+    assert.equal("captchaScriptUrl" in pageConfig(outputs), false);
+  });
+
+  it("refuses a challenge script over plain http off this machine, or not a URL", () => {
+    for (const url of [
+      "http://192.0.2.1/widget.js",
+      "http://127.0.0.1.example.com/w.js",
+      "javascript:alert(1)",
+      "data:text/javascript,alert(1)",
+      "//127.0.0.1/w.js",
+      "not a url",
+      "",
+      "https://user:secret@cdn.example.com/w.js",
+    ]) {
+      assert.throws(() => pageConfig(outputs, undefined, url), /--captcha-script must be https/, url);
+    }
+  });
+
   it("refuses plain http off this machine, and missing outputs", () => {
     assert.throws(() => pageConfig(outputs, "http://192.0.2.1:4566"), /https/);
     assert.throws(() => pageConfig({}, undefined), /UserPoolId/);

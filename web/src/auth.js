@@ -13,6 +13,7 @@ import {
 import { cognitoUserPoolsTokenProvider } from "aws-amplify/auth/cognito";
 import { sharedInMemoryStorage } from "aws-amplify/utils";
 import shared from "../../signin/messages.json" with { type: "json" };
+import { checkScriptUrl, parseProviderRound } from "./providers.js";
 
 /**
  * @typedef {object} Config
@@ -20,15 +21,22 @@ import shared from "../../signin/messages.json" with { type: "json" };
  * @property {string} userPoolClientId
  * @property {number} sessionMinutes how long one sign-in may take (the stack's AuthSessionValidityMinutes)
  * @property {string} [endpoint] Cognito API endpoint override (the local emulator)
+ * @property {string} [captchaScriptUrl] replaces a managed provider's script (the local stand-in)
  */
 
 /**
- * @typedef {object} Captcha
+ * The built-in CAPTCHA's round.
+ * @typedef {object} BuiltinCaptcha
  * @property {"image" | "audio"} format
  * @property {string} url a data: URL of the picture or sound
  * @property {number} attempt
  * @property {number} maxAttempts
  * @property {number} attemptsLeft
+ */
+
+/**
+ * One round: the built-in CAPTCHA, or a managed provider's widget (providers.js).
+ * @typedef {BuiltinCaptcha | import("./providers.js").ProviderRound} Captcha
  */
 
 /**
@@ -49,6 +57,7 @@ export async function loadConfig(url = "config.json") {
   if (config.endpoint !== undefined && !/^https?:\/\//.test(config.endpoint)) {
     throw new Error("config.json: endpoint must be an http(s) URL");
   }
+  if (config.captchaScriptUrl !== undefined) checkScriptUrl(config.captchaScriptUrl);
   return /** @type {Config} */ (config);
 }
 
@@ -101,9 +110,12 @@ function outcome(result) {
 
 /**
  * The create trigger's public challenge parameters; anything else shaped is refused. The media
- * types are the ones the sign-in CLI accepts too (signin/messages.json).
+ * types are the ones the sign-in CLI accepts too (signin/messages.json). A managed provider's
+ * round carries its provider and public site key instead of media.
+ * @returns {Captcha}
  */
 export function parseCaptcha(parameters) {
+  if (parameters.captchaFormat === "provider") return parseProviderRound(parameters);
   const format = parameters.captchaFormat === "audio" ? "audio" : "image";
   const url = String(parameters.captchaUrl ?? "");
   const mediaType = /^data:([\w.+/-]+);base64,/.exec(url)?.[1];
@@ -122,7 +134,10 @@ export async function start({ username, password, metadata }) {
   );
 }
 
-/** Sends one CAPTCHA answer: tokens, or the next CAPTCHA after a wrong answer (or a new password). */
+/**
+ * Sends one CAPTCHA answer (typed characters, or a provider widget's token): tokens, or the next
+ * CAPTCHA after a wrong answer (or a new password).
+ */
 export async function answer(text, metadata) {
   return outcome(await confirmSignIn({ challengeResponse: text, options: { clientMetadata: metadata } }));
 }

@@ -4,9 +4,10 @@
 import shared from "../../signin/messages.json" with { type: "json" };
 
 /**
- * The step whose call failed: the two sign-in steps, the new password an invited user chooses,
- * and the two halves of a password reset (asking for a code, then using it).
- * @typedef {"password" | "captcha" | "new-password" | "reset-request" | "reset-confirm"} Step
+ * The step whose call failed: the two sign-in steps ("provider" is the CAPTCHA step answered
+ * with a managed provider's token), the new password an invited user chooses, and the two
+ * halves of a password reset (asking for a code, then using it).
+ * @typedef {"password" | "captcha" | "provider" | "new-password" | "reset-request" | "reset-confirm"} Step
  */
 /**
  * @typedef {object} Failure
@@ -27,6 +28,7 @@ const TRIGGER_FAILED = new Set([
   "InvalidLambdaResponseException",
   "UnexpectedLambdaException",
   "MalformedChallenge", // auth.js: challenge parameters this page can't show
+  "ChallengeUnavailable", // widget.js: the provider's script didn't load or define its widget
 ]);
 
 /** A reset code that can't be used: wrong, expired, or (said the same way) no such account. */
@@ -77,6 +79,8 @@ export function explain(error, step) {
     // Cognito's lockout after repeated wrong passwords.
     if (step === "password" && text.includes("attempts exceeded")) return fail("locked-out", MESSAGES.lockedOut);
     if (step === "captcha") return fail("too-many-attempts", MESSAGES.captchaFailed);
+    // The provider's token was refused and this sign-in is over.
+    if (step === "provider") return fail("provider-failed", MESSAGES.providerFailed);
     // The temporary password was proved already; what is left to refuse is the session.
     if (step === "new-password") return fail("expired", MESSAGES.expired);
     return fail("wrong-password", MESSAGES.wrongPassword);

@@ -39,6 +39,18 @@ describe("explain", () => {
     ["password", "UserNotConfirmedException", "User is not confirmed.", "not-confirmed", true],
     ["captcha", "SomethingNew", "whatever", "unexpected", true],
     ["captcha", "ExpiredCodeException", "Invalid code provided, please request a code again.", "expired", true],
+    // A managed provider's token (Turnstile, reCAPTCHA, hCaptcha) as the answer.
+    ["provider", "NotAuthorizedException", "Incorrect username or password.", "provider-failed", true],
+    ["provider", "NotAuthorizedException", "Invalid session for the user, session is expired.", "expired", true],
+    ["provider", "NetworkError", "A network error has occurred.", "network", false],
+    ["provider", "ChallengeUnavailable", "the challenge's script did not load", "unavailable", true],
+    [
+      "provider",
+      "UserLambdaValidationException",
+      "VerifyAuthChallengeResponse failed with error x.",
+      "unavailable",
+      true,
+    ],
     // An invited user's first sign-in: the new password.
     ["new-password", "InvalidPasswordException", "Password did not conform with policy", "password-rules", false],
     ["new-password", "NotAuthorizedException", "Invalid session for the user, session is expired.", "expired", true],
@@ -111,6 +123,7 @@ describe("explain", () => {
       "password-rules": MESSAGES.passwordRules,
       "code-sent": MESSAGES.resetCodeSent,
       "code-wrong": MESSAGES.resetCodeWrong,
+      "provider-failed": MESSAGES.providerFailed,
     };
     for (const [step, name, message, kind] of cases) {
       if (kind in expected) assert.equal(explain(error(name, message), step).message, expected[kind]);

@@ -1,6 +1,7 @@
 // The page: the sign-in steps (password, a new password for an invited user, CAPTCHA, signed
 // in) and the password reset (ask for a code, then use it), one visible at a time. Focus moves
-// to each new step's heading; failures are announced in the step's alert region.
+// to each new step's heading; failures are announced in the step's alert region. The CAPTCHA
+// step shows the built-in picture or recording, or a managed provider's widget (widget.js).
 import {
   answer,
   claims,
@@ -15,6 +16,8 @@ import {
   start,
 } from "./auth.js";
 import { explain, MESSAGES, PASSWORDS_DIFFER, wrongAnswerMessage } from "./errors.js";
+import { PROVIDERS } from "./providers.js";
+import { clearWidget, solveChallenge } from "./widget.js";
 
 // The project's one version string (pyproject.toml), put in by vite.config.js.
 const APP_VERSION = __APP_VERSION__;
@@ -32,6 +35,10 @@ const password = $("password");
 const newPassword = $("new-password");
 const newPasswordAgain = $("new-password-again");
 const answerField = $("answer");
+const answerLabel = $("answer-label");
+const captchaSubmit = $("captcha-submit");
+const providerBox = $("captcha-provider");
+const widget = $("captcha-widget");
 const image = $("captcha-image");
 const audio = $("captcha-audio");
 const switchFormat = $("switch-format");
@@ -51,6 +58,10 @@ const TEXT = {
     instructions: "Play the recording and type the characters you hear. Capitals or lower case both work.",
     other: "Show a picture",
     again: "New recording",
+  },
+  provider: {
+    instructions: "Complete the check below. Signing in goes on by itself once it's done.",
+    invisible: "Checking that you're a person. This takes a moment.",
   },
 };
 
@@ -78,6 +89,15 @@ function remember(typed) {
 }
 /** The CAPTCHA on screen. */
 let current = null;
+/** config.json's captchaScriptUrl: loaded instead of a provider's script (the local stand-in). */
+let scriptOverride;
+/** Ends the provider round in progress, if any: its widget goes, a token it still sends is dropped. */
+let providerRound = new AbortController();
+
+function endProviderRound() {
+  providerRound.abort();
+  clearWidget(widget);
+}
 
 function show(step, focus) {
   for (const section of STEPS) section.hidden = section !== step;
@@ -137,6 +157,7 @@ function backToPassword(message) {
   forget(password, newPassword, newPasswordAgain, answerField, resetCode, resetPassword, resetPasswordAgain);
   image.removeAttribute("src");
   audio.removeAttribute("src");
+  endProviderRound();
   for (const step of [newPasswordStep, resetRequestStep, resetCodeStep]) clearErrors(step);
   setError("password-error", message, password);
   show(passwordStep, email.value ? password : email);
@@ -145,7 +166,7 @@ function backToPassword(message) {
 /** Where each step shows its failures, and the field that gets focus and aria-invalid. */
 const FAILURE_SHOWN = {
   password: () => password,
-  captcha: () => answerField,
+  captcha: () => (current?.format === "provider" ? widget : answerField),
   "new-password": () => newPassword,
 };
 
@@ -172,9 +193,24 @@ function showNewPassword() {
   show(newPasswordStep);
 }
 
-function showCaptcha(captcha, { message = "", focus } = {}) {
-  const text = TEXT[captcha.format];
+/** The message over the next round, when the last answer (or token) was refused. */
+function nextRoundMessage(previous, next) {
+  if (!(next?.attempt > previous.attempt)) return "";
+  return next.format === "provider" ? MESSAGES.providerFailed : wrongAnswerMessage(next.attemptsLeft);
+}
+
+function showCaptcha(captcha, options = {}) {
   current = captcha;
+  const provider = captcha.format === "provider";
+  for (const element of [answerLabel, answerField, captchaSubmit]) element.hidden = provider;
+  if (provider) return showProvider(captcha, options);
+  providerBox.hidden = true;
+  endProviderRound();
+  showBuiltin(captcha, options);
+}
+
+function showBuiltin(captcha, { message = "", focus } = {}) {
+  const text = TEXT[captcha.format];
   image.hidden = captcha.format !== "image";
   audio.hidden = captcha.format !== "audio";
   if (captcha.format === "image") {
@@ -194,9 +230,65 @@ function showCaptcha(captcha, { message = "", focus } = {}) {
   show(captchaStep, focus);
 }
 
+/**
+ * A managed provider's round: its widget (rendered by its own script) instead of the picture,
+ * the recording and the answer field; the token it hands back is sent as the answer at once.
+ * reCAPTCHA v3 shows no widget: its token comes without the person doing anything.
+ */
+function showProvider(round, { message = "", focus } = {}) {
+  const invisible = round.provider === "recaptcha-v3";
+  image.hidden = true;
+  audio.hidden = true;
+  image.removeAttribute("src");
+  audio.removeAttribute("src");
+  endProviderRound();
+  providerRound = new AbortController();
+  providerBox.hidden = invisible;
+  $("captcha-widget-heading").textContent = `${PROVIDERS[round.provider].name} check`;
+  $("captcha-instructions").textContent = invisible ? TEXT.provider.invisible : TEXT.provider.instructions;
+  $("captcha-attempts").textContent = `Attempts left: ${round.attemptsLeft} of ${round.maxAttempts}`;
+  $("captcha-alternatives").hidden = true; // no other medium, and no new picture to ask for
+  answerField.value = "";
+  setError("captcha-error", message, answerField);
+  show(captchaStep, focus ?? (invisible ? undefined : widget));
+  const { signal } = providerRound;
+  setTimeout(() => runProvider(round, signal)); // once the call that showed this round has finished
+}
+
+/** Waits for the round's token, then sends it; a round left meanwhile ("Start over") is dropped. */
+async function runProvider(round, signal) {
+  let token;
+  try {
+    token = await solveChallenge(round, widget, { override: scriptOverride, signal });
+  } catch (error) {
+    if (!signal.aborted) fail(error, "provider", "captcha"); // the script didn't load: start again
+    return;
+  }
+  if (!signal.aborted) await sendToken(round, token);
+}
+
+async function sendToken(round, token) {
+  let retry = "";
+  await busy(captchaStep, "Checking the challenge…", async () => {
+    try {
+      credentials = null;
+      const outcome = await answer(token, metadata());
+      // Another round: the token was refused and attempts are left.
+      await proceed(outcome, { message: nextRoundMessage(round, outcome.captcha) });
+    } catch (error) {
+      const failure = explain(error, "provider");
+      // Offline: a fresh widget for another token (reCAPTCHA v3 would ask again at once: start over).
+      if (failure.restart || round.provider === "recaptcha-v3") backToPassword(failure.message);
+      else retry = failure.message;
+    }
+  });
+  if (retry && round === current) showProvider(round, { message: retry });
+}
+
 async function showSignedIn() {
   credentials = null;
   current = null;
+  endProviderRound();
   const { sub, email: address, expires } = await claims();
   $("claim-email").textContent = address ?? "";
   $("claim-sub").textContent = sub ?? "";
@@ -250,6 +342,7 @@ async function onNewPassword(event) {
 
 async function onAnswer(event) {
   event.preventDefault();
+  if (current?.format === "provider") return; // the widget's token is sent by itself
   if (!captchaStep.reportValidity()) return;
   const previous = current;
   await busy(captchaStep, "Checking your answer…", async () => {
@@ -259,8 +352,8 @@ async function onAnswer(event) {
       const outcome = await answer(answerField.value.trim(), metadata());
       // Another round: the last answer was wrong and attempts are left (AWS allows three).
       await proceed(outcome, {
-        message: outcome.captcha?.attempt > previous.attempt ? wrongAnswerMessage(outcome.captcha.attemptsLeft) : "",
-        focus: answerField,
+        message: nextRoundMessage(previous, outcome.captcha),
+        focus: outcome.captcha?.format === "provider" ? undefined : answerField,
       });
     } catch (error) {
       fail(error, "captcha");
@@ -379,6 +472,7 @@ async function main() {
     const config = await loadConfig();
     configure(config);
     forgetPasswordAfterMs = config.sessionMinutes * 60 * 1000;
+    scriptOverride = config.captchaScriptUrl;
   } catch {
     setError("password-error", "This page isn't set up yet: it needs a config.json (see the README).");
     for (const control of passwordStep.elements) control.disabled = true;
