@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from offline.emulator import WITH_INSPECTOR, Emulator, create_user, deploy, random_password
-from tests.e2e.deployment import STACK, Deployment
+from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +25,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     assert emulator.process is not None and emulator.process.poll() is not None  # stopped
 
 
-# The emulator allows one CAPTCHA answer per sign-in and then ends it without asking Define
-# again, so a sign-in with every attempt spent (what the failure counter counts) needs a limit
-# of one there; and a back-off short enough to wait for.
-LOCKOUT_CONTEXT = {"maxCaptchaAttempts": "1", "lockoutAfterFailures": "3", "lockoutSeconds": "4"}
-
-
 @pytest.fixture(scope="session")
 def lockout_deployment(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
     """A second stack in the same emulator, deployed with LOCKOUT_CONTEXT, and its own user."""
@@ -43,10 +37,6 @@ def lockout_deployment(deployment: Deployment, tmp_path_factory: pytest.TempPath
     )
     create_user(locked.client("cognito-idp"), locked.pool_id, locked.email, locked.password)
     return locked
-
-
-# Cloudflare's documented always-passes test site key: a real key's shape, no real account.
-TURNSTILE_TEST_SITE_KEY = "1x00000000000000000000AA"
 
 
 @dataclass

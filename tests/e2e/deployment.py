@@ -13,6 +13,14 @@ from offline.inspector import pending_answer
 # Its own name, so a test run never touches the demo's stack.
 STACK = "CaptchaSignInE2E"
 
+# The emulator allows one CAPTCHA answer per sign-in and then ends it without asking Define
+# again, so a sign-in with every attempt spent (what the failure counter counts) needs a limit
+# of one there; and a back-off short enough to wait for.
+LOCKOUT_CONTEXT = {"maxCaptchaAttempts": "1", "lockoutAfterFailures": "3", "lockoutSeconds": "4"}
+
+# Cloudflare's documented always-passes test site key: a real key's shape, no real account.
+TURNSTILE_TEST_SITE_KEY = "1x00000000000000000000AA"
+
 
 @dataclass
 class Deployment:

@@ -12,8 +12,7 @@ import pytest
 
 from signin.flow import MESSAGES, Captcha, ExitCode, SignInError, sign_in
 from signin.project import ROOT
-from tests.e2e.conftest import LOCKOUT_CONTEXT
-from tests.e2e.deployment import Deployment
+from tests.e2e.deployment import LOCKOUT_CONTEXT, Deployment
 
 pytestmark = pytest.mark.e2e
 FAILURES = int(LOCKOUT_CONTEXT["lockoutAfterFailures"])

@@ -12,8 +12,7 @@ from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
 from offline.captcha_standin import standin_token
-from tests.e2e.conftest import TURNSTILE_TEST_SITE_KEY
-from tests.e2e.deployment import Deployment
+from tests.e2e.deployment import TURNSTILE_TEST_SITE_KEY, Deployment
 
 pytestmark = pytest.mark.e2e
 
