@@ -4,9 +4,11 @@ Reads the session (the challenges answered so far) and decides: next challenge, 
 or fail. The only sequence that issues tokens is SRP_A ✓, PASSWORD_VERIFIER ✓, then up to
 MAX_CAPTCHA_ATTEMPTS CAPTCHA rounds whose last one is correct. Anything else is denied.
 
-Across sign-ins it keeps the failure counter (failure_counter.py): a sign-in that spends every
-CAPTCHA attempt counts against its username, a locked username is refused before its password
-is even asked for, and a successful sign-in clears the count.
+Across sign-ins it keeps the failure counter (failure_counter.py): every sign-in that proves the
+password counts one failure when the CAPTCHA is first asked for, a successful sign-in clears
+the count, and a locked account is refused before its password is even asked for. Counting at
+the CAPTCHA's start (not when the last attempt is spent) means a bot can't dodge the counter by
+abandoning each sign-in before its last answer.
 """
 
 from __future__ import annotations
@@ -165,19 +167,27 @@ def _counter() -> FailureCounter:
     return FailureCounter(session.create_client("dynamodb", config=config), FAILURE_TABLE, guarded_key, LOCKOUT)
 
 
-def apply_counter(decision: Decision, username: str, counter: FailureCounter) -> Decision:
-    """The counter's part: refuse a locked username at the start of a sign-in and again before
-    tokens (a sign-in begun before the lock), count exhausted sign-ins, clear on success.
-    Known and unknown usernames take exactly the same path."""
-    starting_or_finishing = decision.challenge_name == PASSWORD_VERIFIER or decision.issue_tokens
-    if starting_or_finishing and counter.locked_for(username) > 0:
+def apply_counter(decision: Decision, account: str, counter: FailureCounter) -> Decision:
+    """The counter's part: refuse a locked account at the start of a sign-in, count one failure
+    when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
+    unknown usernames take exactly the same path."""
+    if decision.challenge_name == PASSWORD_VERIFIER and counter.locked_for(account) > 0:
         count("LockedOut")
         raise SignInLocked()
+    if decision.reason == "password_verified":
+        counter.record_failure(account)
     if decision.issue_tokens:
-        counter.reset(username)
-    if decision.reason == "attempts_exhausted":
-        counter.record_failure(username)
+        counter.reset(account)
     return decision
+
+
+def account_key(event: dict[str, Any], username: str) -> str:
+    """What the counter is kept under: the user's immutable `sub` where Cognito sends it (so no
+    spelling of a username can split or merge accounts), else the username as sent."""
+    request = event.get("request")
+    attributes = request.get("userAttributes") if isinstance(request, dict) else None
+    sub = attributes.get("sub") if isinstance(attributes, dict) else None
+    return f"sub:{sub}" if isinstance(sub, str) and sub else f"name:{username}"
 
 
 def _count(decision: Decision) -> None:
@@ -202,7 +212,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             else:
                 decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
                 try:
-                    decision = apply_counter(decision, username, _counter())
+                    decision = apply_counter(decision, account_key(event, username), _counter())
                 except CounterUnavailable as exc:
                     count("CounterUnreachable")
                     logger.error("counter_unreachable", extra={"error_type": str(exc), "fail_open": COUNTER_FAIL_OPEN})

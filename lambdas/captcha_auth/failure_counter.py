@@ -1,9 +1,9 @@
 """Failed sign-ins per username, across sign-ins, in DynamoDB: the lockout Define enforces.
 
-A sign-in that ends with every CAPTCHA attempt spent counts one failure against its username.
-`threshold` failures, each within `window` of the previous one (or of the end of a lockout),
-lock the username for `backoff`, doubling with every further failure up to `max_backoff`. A
-successful sign-in deletes the record.
+Define counts one failure for every sign-in that proves the password, and deletes the record
+when a sign-in succeeds. `threshold` failures, each within `window` of the previous one (or of
+the end of a lockout), lock the account for `backoff`, doubling with every further failure up
+to `max_backoff`.
 
 Privacy: the table never holds a username. Its key is HMAC-SHA256(key, casefolded username),
 with a key generated at deploy time into Secrets Manager (never in the template), so the table
@@ -135,13 +135,14 @@ class FailureCounter:
         return failures
 
     def _lock(self, key: dict[str, Any], until: int, expires: int) -> None:
-        # Never shortens a lock that a later failure already lengthened (its condition fails).
-        with contextlib.suppress(ClientError):
+        with contextlib.suppress(ClientError):  # its condition failed: nothing to do
             self._call(
                 "update_item",
                 Key=key,
                 UpdateExpression="SET locked_until = :until, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(locked_until) OR locked_until < :until",
+                # Never recreates a record a success deleted meanwhile, never shortens a lock.
+                ConditionExpression="attribute_exists(pk) AND "
+                "(attribute_not_exists(locked_until) OR locked_until < :until)",
                 ExpressionAttributeValues={":until": {"N": str(until)}, ":exp": {"N": str(expires)}},
             )
 

@@ -19,12 +19,10 @@ FAILURES = int(LOCKOUT_CONTEXT["lockoutAfterFailures"])
 BACKOFF = int(LOCKOUT_CONTEXT["lockoutSeconds"])
 
 
-def attempt(deployment: Deployment, answer: str | None = None, before_answering=None):
+def attempt(deployment: Deployment, answer: str | None = None):
     """One sign-in with the right password; the CAPTCHA answered wrong unless `answer` says."""
 
     def solve(captcha: Captcha) -> str:
-        if before_answering:
-            before_answering()
         return deployment.pending_answer() if answer == "right" else "WRONG"
 
     return sign_in(
@@ -72,12 +70,28 @@ def test_n_failed_sign_ins_lock_the_user_out_until_the_back_off_ends(lockout_dep
     assert attempt(lockout_deployment, answer="right").id_token
 
 
-def test_the_right_password_and_the_right_captcha_are_refused_once_locked(lockout_deployment: Deployment) -> None:
-    """A sign-in already at its CAPTCHA when the lock falls gets no tokens for the right answer."""
+class Abandon(Exception):
+    """The person (or bot) walks away from the CAPTCHA without answering."""
+
+
+def test_sign_ins_abandoned_at_the_captcha_count_and_lock_too(lockout_deployment: Deployment) -> None:
+    """A bot can't dodge the counter by never spending its last attempt."""
+
+    def walk_away(_: Captcha) -> str:
+        raise Abandon
+
+    for _ in range(FAILURES):
+        with pytest.raises(Abandon):
+            sign_in(
+                lockout_deployment.client("cognito-idp"),
+                pool_id=lockout_deployment.pool_id,
+                client_id=lockout_deployment.client_id,
+                username=lockout_deployment.email,
+                password=lockout_deployment.password,
+                solve=walk_away,
+            )
     with pytest.raises(SignInError) as refused:
-        attempt(
-            lockout_deployment, answer="right", before_answering=lambda: fail_sign_ins(lockout_deployment, FAILURES)
-        )
+        attempt(lockout_deployment, answer="right")
     assert refused.value.code == ExitCode.LOCKED_OUT
     time.sleep(BACKOFF + 1)
     assert attempt(lockout_deployment, answer="right").id_token

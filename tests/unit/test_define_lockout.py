@@ -28,11 +28,21 @@ def define(session: list[dict[str, Any]], username: str, *, user_not_found: bool
     event["userName"] = username
     event["request"]["session"] = session
     event["request"]["userNotFound"] = user_not_found
+    if user_not_found:  # Cognito sends no attributes for a user it doesn't have
+        event["request"]["userAttributes"] = {}
+    else:
+        event["request"]["userAttributes"]["sub"] = f"sub-of-{username}"
     return lambda_handler(event, None)["response"]  # type: ignore[arg-type]
 
 
-def failed_sign_in(username: str, **kwargs: Any) -> dict[str, Any]:
+def to_captcha(username: str, **kwargs: Any) -> None:
+    """A sign-in up to its first CAPTCHA, as Cognito calls Define: the password is proved."""
     assert define([SRP], username, **kwargs)["challengeName"] == "PASSWORD_VERIFIER"
+    assert define([SRP, PASSWORD], username, **kwargs)["challengeName"] == "CUSTOM_CHALLENGE"
+
+
+def failed_sign_in(username: str, **kwargs: Any) -> dict[str, Any]:
+    to_captcha(username, **kwargs)
     return define([SRP, PASSWORD, WRONG, WRONG, WRONG], username, **kwargs)
 
 
@@ -54,23 +64,26 @@ def test_after_n_exhausted_sign_ins_the_username_is_refused_before_its_password(
     assert username not in LOCKED_OUT_MESSAGE
 
 
-def test_a_sign_in_begun_before_the_lock_gets_no_tokens(username: str) -> None:
+def test_sign_ins_abandoned_before_their_last_answer_count_too(username: str) -> None:
+    """A bot that answers one CAPTCHA wrong and starts again, every time, is still counted."""
     for _ in range(THRESHOLD):
-        failed_sign_in(username)
+        to_captcha(username)
+        assert define([SRP, PASSWORD, WRONG], username)["challengeName"] == "CUSTOM_CHALLENGE"  # then gone
     with pytest.raises(SignInLocked):
-        define([SRP, PASSWORD, RIGHT], username)
+        define([SRP], username)
 
 
 def test_a_successful_sign_in_resets_the_count(username: str) -> None:
     for _ in range(THRESHOLD - 1):
         failed_sign_in(username)
+    to_captcha(username)  # the sign-in that succeeds is counted too, until it succeeds
     assert define([SRP, PASSWORD, WRONG, RIGHT], username)["issueTokens"] is True
     for _ in range(THRESHOLD - 1):
         failed_sign_in(username)
     assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
 
 
-def test_a_wrong_password_or_a_retry_counts_nothing(username: str) -> None:
+def test_a_wrong_password_or_a_later_round_counts_nothing(username: str) -> None:
     failed_password = {**PASSWORD, "challengeResult": False}
     for _ in range(THRESHOLD + 1):
         assert define([SRP, failed_password], username)["failAuthentication"] is True
@@ -106,16 +119,33 @@ def test_an_unreachable_counter_fails_closed_with_a_log_line_and_a_metric(
     username: str, captured_logs: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert define([SRP], username) == {"issueTokens": False, "failAuthentication": True}
+    assert define([SRP, PASSWORD], username)["failAuthentication"] is True
     assert define([SRP, PASSWORD, RIGHT], username)["failAuthentication"] is True
     assert "counter_unreachable" in captured_logs()
-    assert emf_metrics(capsys.readouterr().out).count("CounterUnreachable") == 2
+    assert emf_metrics(capsys.readouterr().out).count("CounterUnreachable") == 3
 
 
 @pytest.mark.usefixtures("unreachable_counter")
 def test_fail_open_lets_the_sign_in_go_on_uncounted(username: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(define_auth_challenge, "COUNTER_FAIL_OPEN", True)
     assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+    assert define([SRP, PASSWORD], username)["challengeName"] == "CUSTOM_CHALLENGE"
     assert define([SRP, PASSWORD, RIGHT], username)["issueTokens"] is True
+
+
+def test_a_users_sub_keys_the_count_whatever_spelling_of_the_name_signs_in(username: str) -> None:
+    sub = f"sub-{username}"
+    spellings = [username, username.upper(), username + "\u200b"]  # one account, three spellings
+    event = load_event("define_auth_challenge")
+    event["request"]["userAttributes"]["sub"] = sub
+    for attempt in range(THRESHOLD):
+        event["userName"] = spellings[attempt % len(spellings)]
+        for session in ([SRP], [SRP, PASSWORD]):  # to the CAPTCHA: one failure counted
+            event["request"]["session"] = session
+            lambda_handler(event, None)
+    event["request"]["session"] = [SRP]
+    with pytest.raises(SignInLocked):
+        lambda_handler(event, None)
 
 
 def test_metrics_name_what_happened_and_carry_no_username(username: str, capsys: pytest.CaptureFixture[str]) -> None:
