@@ -26,6 +26,7 @@ TARGETS = ("aws", "local")
 ATTEMPTS = CaptchaAuth.MAX_CAPTCHA_ATTEMPTS_RANGE
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")
 SITE_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+EMULATOR_ACCOUNT = "000000000000"  # the local emulator's account id
 
 # key: (what it does, the values it takes, default)
 CONTEXT = {
@@ -110,6 +111,9 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     target = get("target") or "aws"
     if target not in TARGETS:
         raise _refuse("target", target)
+    if target == "local" and os.environ.get("CDK_DEFAULT_ACCOUNT", EMULATOR_ACCOUNT) != EMULATOR_ACCOUNT:
+        # The local build leaves the alarms out and ships this machine's wheels: never to AWS.
+        raise ContextError(f"context target='local' is for the local emulator (account {EMULATOR_ACCOUNT}) only")
     provider = get("captchaProvider") or "builtin"
     if provider not in CaptchaAuth.CAPTCHA_PROVIDERS:
         raise _refuse("captchaProvider", provider)

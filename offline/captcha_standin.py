@@ -1,7 +1,7 @@
 """A local stand-in for the managed CAPTCHA providers, for tests: their siteverify endpoints and
 a stand-in of their widget scripts, on 127.0.0.1, speaking each provider's documented shapes.
 
-    python -m offline.captcha_standin --port PORT --secret SECRET
+    CAPTCHA_STANDIN_SECRET=SECRET python -m offline.captcha_standin --port PORT
 
 - POST /turnstile/v0/siteverify (Turnstile), /recaptcha/api/siteverify (reCAPTCHA v2 and v3),
   /siteverify (hCaptcha): form fields `secret` and `response`, answered with that provider's
@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -123,6 +124,7 @@ class Handler(BaseHTTPRequestHandler):
         length = min(int(self.headers.get("Content-Length") or 0), 65_536)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
         secret, token = (form.get(name, [""])[0] for name in ("secret", "response"))
+        sitekey = form.get("sitekey", [None])[0]
         claims = _claims(token) or {}
         if "delay" in claims:
             time.sleep(min(float(claims["delay"]), 10))
@@ -132,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         if "raw" in claims:
             self._send(200, str(claims["raw"]).encode(), "application/json")
             return
+        if sitekey is not None and claims.get("sitekey", sitekey) != sitekey:
+            claims = {**claims, "success": False, "error-codes": ["sitekey-secret-mismatch"]}
         self._send(200, json.dumps(self._reply(kind, secret, token, claims)).encode(), "application/json")
 
     def _reply(self, kind: str, secret: str, token: str, claims: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +171,8 @@ def running(secret: str) -> Iterator[str]:
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "offline.captcha_standin", "--port", str(port), "--secret", secret],
+        [sys.executable, "-m", "offline.captcha_standin", "--port", str(port)],
+        env={**os.environ, "CAPTCHA_STANDIN_SECRET": secret},  # not on the command line, where ps shows it
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -190,9 +195,8 @@ def running(secret: str) -> Iterator[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--secret", required=True)
     args = parser.parse_args(argv)
-    StandIn(args.port, args.secret).serve_forever()
+    StandIn(args.port, os.environ["CAPTCHA_STANDIN_SECRET"]).serve_forever()
 
 
 if __name__ == "__main__":

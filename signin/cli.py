@@ -13,6 +13,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -393,13 +394,24 @@ def write_tokens(path: Path, tokens: Tokens) -> None:
         raise
 
 
+def printable(value: Any, limit: int = 200) -> str:
+    """A server-sent value made safe for a terminal: control characters (escape sequences
+    among them) become "?", and it is cut to `limit` characters. The ID token isn't verified
+    here, so its claims are shown as text, never trusted."""
+    text = str(value)[:limit]
+    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
 def describe(claims: dict[str, Any]) -> str:
-    expiry = datetime.datetime.fromtimestamp(int(claims.get("exp", 0)), tz=datetime.UTC)
+    try:
+        expiry = datetime.datetime.fromtimestamp(int(claims.get("exp", 0)), tz=datetime.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        expiry = datetime.datetime.fromtimestamp(0, tz=datetime.UTC)
     return "\n".join(
         [
             "Signed in.",
-            f"  sub:     {claims.get('sub')}",
-            f"  email:   {claims.get('email')}",
+            f"  sub:     {printable(claims.get('sub'))}",
+            f"  email:   {printable(claims.get('email'))}",
             f"  expires: {expiry:%Y-%m-%d %H:%M:%S} UTC",
         ]
     )

@@ -14,6 +14,7 @@ path must stay light; no image library is imported for a provider.
 from __future__ import annotations
 
 import json
+import math
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -54,9 +55,11 @@ def token_acceptable(token: Any, provider: str) -> TypeGuard[str]:
     return isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_CHARS[provider]
 
 
-def siteverify(url: str, secret: str, token: str) -> dict[str, Any]:
-    """One POST of the documented form fields; the parsed JSON reply, or ProviderError."""
-    body = urllib.parse.urlencode({"secret": secret, "response": token}).encode("ascii")
+def siteverify(url: str, secret: str, token: str, site_key: str | None = None) -> dict[str, Any]:
+    """One POST of the documented form fields (hCaptcha's optional `sitekey` too, so a token
+    made for another of the account's site keys fails); the parsed JSON reply, or ProviderError."""
+    fields = {"secret": secret, "response": token, **({"sitekey": site_key} if site_key else {})}
+    body = urllib.parse.urlencode(fields).encode("ascii")
     request = urllib.request.Request(  # noqa: S310 (an https URL from the construct, or a loopback stand-in)
         url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, method="POST"
     )
@@ -101,7 +104,9 @@ def refusal(reply: dict[str, Any], expected: Expectation, now: float) -> str | N
         return "action"
     if expected.provider == "recaptcha-v3":
         score = reply.get("score")
-        if not isinstance(score, int | float) or isinstance(score, bool) or score < expected.min_score:
+        if not isinstance(score, int | float) or isinstance(score, bool) or not math.isfinite(score):
+            return "score"
+        if score < expected.min_score:
             return "score"
     solved = _solved_at(reply)
     if solved is None:

@@ -30,6 +30,7 @@ if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails a
         raise ValueError("CAPTCHA_HOSTNAMES must name at least one hostname")
     MAX_AGE_SECONDS = whole_number_setting("CAPTCHA_MAX_AGE_SECONDS")
     MIN_SCORE = float(os.environ["CAPTCHA_MIN_SCORE"]) if PROVIDER == "recaptcha-v3" else 0.0
+    SITE_KEY = os.environ["CAPTCHA_SITE_KEY"] if PROVIDER == "hcaptcha" else None
 use_metrics()
 # The provider's secret key is read from Secrets Manager once per container and kept this long.
 SECRET_TTL_SECONDS = 300
@@ -97,7 +98,7 @@ def verify_provider(request: dict[str, Any]) -> bool:
     expected = Expectation(PROVIDER, HOSTNAMES, action if isinstance(action, str) else None, MIN_SCORE,
                            MAX_AGE_SECONDS, issued_at)  # fmt: skip
     try:
-        reply = siteverify(VERIFY_URL, provider_secret(), token)
+        reply = siteverify(VERIFY_URL, provider_secret(), token, SITE_KEY)
     except ProviderError as error:
         count("ProviderError")
         logger.warning("provider_error", extra={"error_type": str(error)})

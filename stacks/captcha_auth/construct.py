@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
@@ -366,7 +367,9 @@ class CaptchaAuth(Construct):
         if not 0 <= min_score <= 1:
             raise ValueError("captcha_min_score must be between 0 and 1")
         url = verify_url or PROVIDER_VERIFY_URLS[provider]
-        if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        parts = urlsplit(url)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+        if not (parts.scheme == "https" or loopback) or not parts.hostname or "@" in parts.netloc:
             raise ValueError("captcha_verify_url must be https (or http on this machine's loopback address)")
         self.captcha_secret = secret or secretsmanager.Secret(
             self,
@@ -388,6 +391,8 @@ class CaptchaAuth(Construct):
         )
         if provider == "recaptcha-v3":
             self._verify_provider_settings["CAPTCHA_MIN_SCORE"] = str(min_score)
+        if provider == "hcaptcha":  # hCaptcha checks the token was made for this site key
+            self._verify_provider_settings["CAPTCHA_SITE_KEY"] = site_key
 
     # --- The four triggers ------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 The triggers publish counts in CloudWatch's embedded metric format (one log line per
 invocation, no PutMetricData call), in one namespace, with the service as the only dimension:
 SignInPassed, WrongAnswer, AttemptsExhausted, LockedOut, CaptchaImage, CaptchaAudio,
-TriggerError, CounterUnreachable.
+TriggerError, CounterUnreachable, and with a managed provider CaptchaProvider, ProviderError.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class SignInMonitoring(Construct):
         self.locked = ours("LockedOut", "Refused: locked out")
         self.trigger_errors = ours("TriggerError", "Errors handled in a trigger")
         self.unreachable = ours("CounterUnreachable", "Failure counter unreachable")
+        self.provider_errors = ours("ProviderError", "Managed provider unreachable or unreadable")
         lambda_errors = {
             name: function.metric_errors(period=PERIOD, statistic="Sum", label=f"{name} errors")
             for name, function in functions.items()
@@ -64,8 +65,14 @@ class SignInMonitoring(Construct):
         # Every error, handled or not, less the lockouts: Define refuses a locked username by
         # raising (the only way its message reaches the client), which Lambda counts as an error.
         errors = cloudwatch.MathExpression(
-            expression=" + ".join(f"FILL({key}, 0)" for key in [*lambda_errors, "handled"]) + " - FILL(locked, 0)",
-            using_metrics={**lambda_errors, "handled": self.trigger_errors, "locked": self.locked},
+            expression=" + ".join(f"FILL({key}, 0)" for key in [*lambda_errors, "handled", "provider"])
+            + " - FILL(locked, 0)",
+            using_metrics={
+                **lambda_errors,
+                "handled": self.trigger_errors,
+                "provider": self.provider_errors,
+                "locked": self.locked,
+            },
             period=PERIOD,
             label="Trigger errors",
         )
@@ -137,5 +144,5 @@ class SignInMonitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(title="Failure ratio", left=[ratio], width=12, left_y_axis={"min": 0, "max": 1}),
-            cloudwatch.GraphWidget(title="Errors", left=[errors, self.unreachable], width=12),
+            cloudwatch.GraphWidget(title="Errors", left=[errors, self.unreachable, self.provider_errors], width=12),
         )

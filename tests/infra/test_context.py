@@ -77,3 +77,11 @@ def test_every_context_key_is_in_the_readme_table() -> None:
     table = readme.split("## Context", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
     assert documented == set(cdk_app.CONTEXT)
+
+
+def test_the_local_target_is_refused_for_a_real_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    with pytest.raises(cdk_app.ContextError, match="for the local emulator"):
+        settings(target="local")
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "000000000000")
+    assert settings(target="local").target == "local"

@@ -77,7 +77,8 @@ def test_create_and_verify_get_the_provider_settings(provider_template: tuple[st
     assert verify["CAPTCHA_VERIFY_URL"] == DOCUMENTED[provider]
     assert verify["CAPTCHA_HOSTNAMES"] == "app.example.com"
     assert ("CAPTCHA_MIN_SCORE" in verify) is (provider == "recaptcha-v3")
-    assert "CAPTCHA_SECRET_ARN" not in create and "CAPTCHA_SITE_KEY" not in verify
+    assert "CAPTCHA_SECRET_ARN" not in create
+    assert ("CAPTCHA_SITE_KEY" in verify) is (provider == "hcaptcha")  # sent to hCaptcha's siteverify
 
 
 def test_the_builtin_captcha_has_no_provider_secret(template_json: dict[str, Any]) -> None:
@@ -116,3 +117,11 @@ def test_an_existing_secret_is_used_and_only_verify_reads_it(tmp_path) -> None:
 def test_a_provider_without_what_it_needs_stops_the_synth_with_one_line(context: dict[str, str], message: str) -> None:
     with pytest.raises(cdk_app.ContextError, match=message):
         cdk_app.read_settings({"stackName": "AnyStack", **context}.get)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:@evil.example/siteverify", "http://evil.example/siteverify", "ftp://127.0.0.1:1/x"]
+)
+def test_a_verify_url_that_would_send_the_secret_elsewhere_in_the_clear_is_refused(url: str) -> None:
+    with pytest.raises(ValueError, match="captcha_verify_url must be https"):
+        synth(captchaProvider="hcaptcha", captchaSiteKey="k", captchaHostnames="a.example", captchaVerifyUrl=url)

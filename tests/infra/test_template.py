@@ -359,7 +359,7 @@ def test_the_error_alarm_discounts_lockouts_and_counts_every_function(template_j
     (expression,) = [q["Expression"] for q in queries if "Expression" in q]
     assert expression.endswith("- FILL(locked, 0)")
     names = sorted(q["MetricStat"]["Metric"]["MetricName"] for q in queries if "MetricStat" in q)
-    assert names == ["Errors", "Errors", "Errors", "Errors", "LockedOut", "TriggerError"]
+    assert names == ["Errors", "Errors", "Errors", "Errors", "LockedOut", "ProviderError", "TriggerError"]
 
 
 def test_no_waf_unless_asked(template) -> None:

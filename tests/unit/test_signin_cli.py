@@ -354,3 +354,11 @@ def test_an_unwritable_tokens_file(local_aws_endpoint: str, pool: str, tmp_path:
     assert main([*argv, "--tokens-file", str(tmp_path / "missing" / "tokens.json")]) == ExitCode.CONFIGURATION
     out, err = capsys.readouterr()
     assert out.startswith("Signed in.") and err.strip().splitlines()[-1].startswith("error: Signed in, but could not")
+
+
+def test_claims_from_the_server_cannot_drive_the_terminal() -> None:
+    from signin.cli import describe
+
+    shown = describe({"sub": "abc\x1b]52;c;ZXZpbA==\x07", "email": "x\x1b[2J@example.com", "exp": "not a time"})
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "abc?]52;c;ZXZpbA==?" in shown and "x?[2J@example.com" in shown

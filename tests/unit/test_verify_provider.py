@@ -52,6 +52,7 @@ def load_verify(monkeypatch: pytest.MonkeyPatch, provider: str, url: str, secret
         "CAPTCHA_HOSTNAMES": "app.example.com,127.0.0.1",
         "CAPTCHA_MAX_AGE_SECONDS": "300",
         "CAPTCHA_MIN_SCORE": "0.5",
+        "CAPTCHA_SITE_KEY": "this-site",
     }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
@@ -99,6 +100,8 @@ REFUSED = {
     "server-error": ("turnstile", {"status": 500}),
     "not-json": ("recaptcha-v2", {"raw": "<html>oops</html>"}),
     "json-without-success": ("hcaptcha", {"raw": json.dumps({"hostname": "app.example.com"})}),
+    "nan-score": ("recaptcha-v3", {"raw": "NAN_SCORE"}),
+    "another-site-key": ("hcaptcha", {"sitekey": "another-site"}),
     "timeout": ("turnstile", {"delay": 3}),
 }
 
@@ -109,6 +112,10 @@ def test_every_documented_failure_is_a_wrong_answer(
 ) -> None:
     verify = load_verify(monkeypatch, provider, standin, secret_arn)
     issued_at = time.time() - 60  # the round began a minute ago
+    if claims.get("raw") == "NAN_SCORE":  # JSON allows NaN; a score must be a finite number
+        reply = {"success": True, "hostname": "app.example.com", "action": "sign_in", "score": 0.0}
+        reply["challenge_ts"] = datetime.now(UTC).isoformat()
+        claims = {"raw": json.dumps(reply).replace('"score": 0.0', '"score": NaN')}
     the_token = token(provider, **claims)
     started = time.monotonic()
     assert verify.lambda_handler({"request": request(provider, the_token, issued_at=issued_at)}, None)["response"] == {
