@@ -121,6 +121,9 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     hostnames = tuple(name.strip() for name in str(get("captchaHostnames") or "").split(",") if name.strip())
     if provider != "builtin" and not (isinstance(site_key, str) and SITE_KEY.fullmatch(site_key)):
         raise ContextError(f"context captchaProvider={provider!r} needs captchaSiteKey: {CONTEXT['captchaSiteKey'][0]}")
+    verify_url = get("captchaVerifyUrl")
+    if verify_url is not None and not isinstance(verify_url, str):
+        raise _refuse("captchaVerifyUrl", verify_url)
     if provider != "builtin" and not hostnames:
         raise ContextError(f"context captchaProvider={provider!r} needs captchaHostnames: the page's hostnames")
 
@@ -145,7 +148,7 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
         captcha_provider=provider,
         captcha_site_key=site_key if provider != "builtin" else None,
         captcha_hostnames=hostnames,
-        captcha_verify_url=get("captchaVerifyUrl"),
+        captcha_verify_url=verify_url,
         target=target,
     )
 
@@ -195,7 +198,7 @@ def main() -> int:
     app = cdk.App()
     try:
         build_app(app)
-    except ContextError as error:
+    except ValueError as error:  # a context value, or a construct prop made from one, refused
         print(f"error: {error}", file=sys.stderr)
         return 2
     app.synth()

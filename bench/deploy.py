@@ -16,8 +16,8 @@ from bench.common import Section, Table, fmt_s
 from offline.emulator import (
     WITH_INSPECTOR,
     Emulator,
+    aws_client,
     bootstrap,
-    cognito_client,
     create_user,
     deploy_stack,
     random_password,
@@ -47,7 +47,7 @@ def offline_deploy_section() -> Section:
             outputs = deploy_stack(emulator.endpoint, workdir, STACK)
             timings["cdk deploy (with bundling)"] = time.perf_counter() - start
 
-            idp = cognito_client(emulator.endpoint)
+            idp = aws_client("cognito-idp", emulator.endpoint)
             password = random_password()
             create_user(idp, outputs["UserPoolId"], EMAIL, password)
 

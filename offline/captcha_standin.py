@@ -26,7 +26,6 @@ import argparse
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -167,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
 def running(secret: str) -> Iterator[str]:
     """The stand-in in its own process on a free loopback port, stopped by its PID; yields its URL."""
     from offline.emulator import free_port
-    from offline.processes import stop
+    from offline.processes import stop, wait_until_listening
 
     port = free_port()
     process = subprocess.Popen(
@@ -179,14 +178,7 @@ def running(secret: str) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the CAPTCHA stand-in did not start")
-            time.sleep(0.05)
+        wait_until_listening(process, port, "the CAPTCHA stand-in", timeout=15)
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)

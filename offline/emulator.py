@@ -231,12 +231,12 @@ def random_password() -> str:
     return "".join(chars)
 
 
-def cognito_client(endpoint: str) -> Any:
-    """A Cognito client for the emulator, with its dummy credentials."""
-    import boto3
+def aws_client(service: str, endpoint: str) -> Any:
+    """An AWS client for the emulator, with its dummy credentials."""
+    import botocore.session
 
-    return boto3.client(
-        "cognito-idp",
+    return botocore.session.get_session().create_client(
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="test",
@@ -249,7 +249,7 @@ def deploy_with_user(endpoint: str, workdir: Path, email: str = DEMO_EMAIL) -> t
     password: (outputs, password)."""
     outputs = deploy(endpoint, workdir)
     password = random_password()
-    create_user(cognito_client(endpoint), outputs["UserPoolId"], email, password)
+    create_user(aws_client("cognito-idp", endpoint), outputs["UserPoolId"], email, password)
     return outputs, password
 
 

@@ -10,21 +10,10 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from offline.emulator import REGION, Emulator, emulator_credentials
+from offline.emulator import Emulator, aws_client, emulator_credentials
 
-
-def aws_client(service: str, endpoint: str) -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().create_client(
-        service,
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 (the emulator's dummy credential)
-    )
+__all__ = ["aws_client", "create_counter_resources", "create_counter_table", "local_trigger_environment"]
 
 
 def create_counter_table(endpoint: str, name: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import time
 
 
 def stop(process: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
@@ -21,3 +23,17 @@ def stop(process: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
         process.wait(timeout=grace)
     except ProcessLookupError:
         pass
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, what: str, timeout: float = 30.0) -> None:
+    """Return once `process` accepts connections on 127.0.0.1:`port`; RuntimeError naming
+    `what` if it exits first or doesn't start within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped (port {port} taken meanwhile?)")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start in time")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from offline.emulator import DEMO_EMAIL, ROOT, Emulator, deploy_with_user, step
-from offline.processes import stop
+from offline.processes import stop, wait_until_listening
 
 WEB = ROOT / "web"
 
@@ -31,18 +31,6 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def wait_until_listening(server: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the page's server stopped (port {port} taken meanwhile?)")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError("the page's server did not start in time")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        wait_until_listening(server, args.port)
+        wait_until_listening(server, args.port, "the page's server")
         # Only now that this page is being served: the config points it at this emulator.
         write_config = [node, "scripts/write-config.mjs", "--outputs", str(outputs_file)]
         subprocess.run([*write_config, "--endpoint", emulator.endpoint], cwd=WEB, check=True)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
-PROVIDERS = ("turnstile", "recaptcha-v2", "recaptcha-v3", "hcaptcha")
 # Providers whose reply names the action the widget was rendered for.
 WITH_ACTION = ("turnstile", "recaptcha-v3")
 # The longest token each accepts. Turnstile documents 2,048 characters; reCAPTCHA and hCaptcha

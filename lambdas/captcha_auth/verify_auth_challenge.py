@@ -19,10 +19,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.common import captcha_provider, count, flush_metrics, logger, use_metrics, whole_number_setting
-from captcha_auth.providers import Expectation, ProviderError, refusal, siteverify, token_acceptable
 
 PROVIDER = captcha_provider()
 if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails at import
+    # The provider's code (urllib and friends) only when one is configured: the built-in
+    # CAPTCHA's cold start doesn't pay for it.
+    from captcha_auth.providers import Expectation, ProviderError, refusal, siteverify, token_acceptable
+
     VERIFY_URL = os.environ["CAPTCHA_VERIFY_URL"]
     SECRET_ARN = os.environ["CAPTCHA_SECRET_ARN"]
     HOSTNAMES = frozenset(name for name in os.environ["CAPTCHA_HOSTNAMES"].split(",") if name)

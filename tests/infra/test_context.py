@@ -72,6 +72,20 @@ def test_the_app_exits_with_one_line_and_no_traceback(key: str) -> None:
     )
 
 
+def test_a_value_the_construct_refuses_also_ends_in_one_line() -> None:
+    """What `cdk synth -c captchaVerifyUrl=...` prints for a URL that would send the secret away."""
+    context = {**cdk_json_context(), "captchaProvider": "hcaptcha", "captchaSiteKey": "k"}
+    context |= {"captchaHostnames": "a.example", "captchaVerifyUrl": "http://localhost:@evil.example/"}
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "error: captcha_verify_url must be https (or http on this machine's loopback address)"
+    )
+
+
 def test_every_context_key_is_in_the_readme_table() -> None:
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## Context", 1)[1].split("\n## ", 1)[0]

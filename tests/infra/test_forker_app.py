@@ -56,9 +56,11 @@ def test_forker_settings_reach_the_template(forker_template: dict[str, Any]) -> 
     assert attempts["captcha_auth.create_auth_challenge.lambda_handler"] == "5"
 
 
-def test_forker_code_asset_is_used(forker_template: dict[str, Any]) -> None:
+def test_forker_code_asset_is_used(forker_template: dict[str, Any], template_json: dict[str, Any]) -> None:
     keys = {f["Properties"]["Code"]["S3Key"] for f in resources(forker_template, "AWS::Lambda::Function").values()}
+    shipped = {f["Properties"]["Code"]["S3Key"] for f in resources(template_json, "AWS::Lambda::Function").values()}
     assert len(keys) == 1  # one asset, shared by the four triggers
+    assert keys.isdisjoint(shipped)  # the forker's own folder, not the bundled lambdas/
 
 
 @pytest.mark.parametrize(

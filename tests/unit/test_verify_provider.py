@@ -181,3 +181,11 @@ def test_create_names_the_provider_and_renders_nothing(provider: str) -> None:
     assert public["siteKey"] == "0x4AAAAAAA-site_key" and "captchaUrl" not in public
     assert ("action" in public) is (provider in ("turnstile", "recaptcha-v3"))
     assert private["provider"] == provider and abs(int(private["issuedAt"]) - time.time()) < 60
+
+
+def test_the_builtin_captchas_verify_does_not_load_the_provider_code() -> None:
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "POWERTOOLS_"))}
+    env |= {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT / "lambdas"), "CAPTCHA_PROVIDER": "builtin"}
+    code = "import sys, captcha_auth.verify_auth_challenge; print('captcha_auth.providers' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
