@@ -192,10 +192,11 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         f"{PRICES_READ_ON}), GB = 10^9 bytes, on the bytes of the log lines measured in item 2. Lambda's "
         "START/END/REPORT lines are not counted (the functions log system events at WARN). "
         "Metric lines (EMF) are counted for create (one a call; verify writes one only on an "
-        "error); define's measured path (password "
-        "proved, next the CAPTCHA) writes none, while its last call of a happy sign-in writes one "
-        "(the size of create's) and it calls DynamoDB (two reads and a delete per happy sign-in), "
-        "which this table leaves out.",
+        "error). Define's measured path (password proved, next the CAPTCHA) writes no metric line "
+        "but counts the sign-in in the failure counter, so its warm time includes that DynamoDB "
+        "update, made here against the local emulator; define's other calls of a sign-in (the lock "
+        "check at the start, a read; the delete and one metric line the size of create's at the end) "
+        "and DynamoDB's own charges are left out.",
         f"Assumption: Lambda allocates CPU in proportion to memory, one vCPU at {FULL_VCPU_MB} MB ({MEMORY_DOC}), "
         "and one core of this machine running single-threaded ≈ one Lambda vCPU (Graviton arm64). The "
         "handlers are CPU-bound and single-threaded, so a duration measured here is multiplied by "
