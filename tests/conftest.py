@@ -1,4 +1,5 @@
-"""Shared fixtures. The CDK template is synthesized once per test session (tests/support.py).
+"""Shared fixtures. Every template the tests read is synthesized once per session, in the
+background while the handler tests run (tests/support.py's PREBUILT); tests/infra runs last.
 
 The triggers' failure counter needs a real DynamoDB API: the session starts the local
 emulator (offline/) once, on a free loopback port, creates the counter's table and key there,
@@ -38,6 +39,30 @@ def pytest_configure(config: pytest.Config) -> None:
     _endpoint.append(_session.enter_context(local_trigger_environment(HANDLER_SETTINGS)))
 
 
+def _reads_templates(item: pytest.Item) -> bool:
+    return item.path.parent.name == "infra"
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The template tests last (stable otherwise), so the synth has the handler tests' time."""
+    items.sort(key=_reads_templates)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(map(_reads_templates, session.items)) and not session.config.option.collectonly:
+        from tests.support import prebuilt
+
+        prebuilt.start()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """jsii serves one caller at a time: a template test starts once the background synth is done."""
+    if _reads_templates(item):
+        from tests.support import prebuilt
+
+        prebuilt.wait()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     _session.close()  # stops the emulator by its PID and restores the environment
 
@@ -51,7 +76,7 @@ def local_aws_endpoint() -> str:
 def template() -> Any:
     from tests.support import synth
 
-    return synth()
+    return synth()  # the prebuilt one
 
 
 @pytest.fixture(scope="session")

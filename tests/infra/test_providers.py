@@ -15,14 +15,9 @@ from aws_cdk.assertions import Template
 import app as cdk_app
 from signin.project import cdk_json_context
 from stacks.captcha_auth import CaptchaAuth
-from tests.support import resources, synth
+from tests.support import PROVIDER_VERIFY_URLS, provider_context, resources, synth
 
-DOCUMENTED = {
-    "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
-    "recaptcha-v2": "https://www.google.com/recaptcha/api/siteverify",
-    "recaptcha-v3": "https://www.google.com/recaptcha/api/siteverify",
-    "hcaptcha": "https://api.hcaptcha.com/siteverify",
-}
+DOCUMENTED = PROVIDER_VERIFY_URLS
 
 
 def function(template: dict[str, Any], module: str) -> dict[str, Any]:
@@ -50,8 +45,7 @@ def readers_of(template: dict[str, Any], secret_id: str) -> set[str]:
 
 @pytest.fixture(scope="module", params=list(DOCUMENTED))
 def provider_template(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any]]:
-    context = {"captchaProvider": request.param, "captchaSiteKey": "site-key_1", "captchaHostnames": "app.example.com"}
-    return request.param, synth(**context).to_json()
+    return request.param, synth(**provider_context(request.param)).to_json()
 
 
 def test_only_verify_may_read_the_provider_secret(provider_template: tuple[str, dict[str, Any]]) -> None:
