@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
 import app as cdk_app
@@ -58,32 +60,50 @@ def test_the_stack_name_comes_from_cdk_json() -> None:
     assert cdk_app.read_settings(cdk_json_context().get).stack_name == cdk_json_context()["stackName"]
 
 
-@pytest.mark.parametrize("key", ["sandbox", "target"])
-def test_the_app_exits_with_one_line_and_no_traceback(key: str) -> None:
-    """What `cdk synth -c sandbox=yes` runs: `python3 app.py` with the context in CDK_CONTEXT_JSON."""
-    context = {**cdk_json_context(), key: "bogus"}
+def run_app(context: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """What `cdk synth -c key=value` runs: `python3 app.py` with the context in CDK_CONTEXT_JSON."""
     env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+
+
+def main_in_process(
+    context: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
+    """app.main() as `python3 app.py` calls it, in this process (its jsii is already running).
+    The CDK CLI hands the context over in CDK_CONTEXT_JSON, which jsii's Node.js process read
+    when it started, so the App is given it here."""
+    monkeypatch.setattr(cdk, "App", functools.partial(cdk.App, context=context))
+    code = cdk_app.main()
+    return code, capsys.readouterr().err
+
+
+def test_the_app_exits_with_one_line_and_no_traceback() -> None:
+    """The whole process once: nothing but the one line reaches the terminal."""
+    result = run_app({**cdk_json_context(), "sandbox": "bogus"})
     assert result.returncode == 2
-    assert (
-        result.stderr.strip() == f"error: context {key}='bogus' is not allowed: {key} takes {cdk_app.CONTEXT[key][1]}"
-    )
+    assert result.stderr.strip() == "error: context sandbox='bogus' is not allowed: sandbox takes true | false"
 
 
-def test_a_value_the_construct_refuses_also_ends_in_one_line() -> None:
+@pytest.mark.parametrize("key", ["sandbox", "target"])
+def test_a_refused_value_ends_main_with_one_line(
+    key: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = main_in_process({**cdk_json_context(), key: "bogus"}, monkeypatch, capsys)
+    assert code == 2
+    assert err == f"error: context {key}='bogus' is not allowed: {key} takes {cdk_app.CONTEXT[key][1]}\n"
+
+
+def test_a_value_the_construct_refuses_also_ends_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """What `cdk synth -c captchaVerifyUrl=...` prints for a URL that would send the secret away."""
     context = {**cdk_json_context(), "captchaProvider": "hcaptcha", "captchaSiteKey": "k"}
     context |= {"captchaHostnames": "a.example", "captchaVerifyUrl": "http://localhost:@evil.example/"}
-    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    result = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 2
-    assert (
-        result.stderr.strip() == "error: captcha_verify_url must be https (or http on this machine's loopback address)"
-    )
+    code, err = main_in_process(context, monkeypatch, capsys)
+    assert code == 2
+    assert err == "error: captcha_verify_url must be https (or http on this machine's loopback address)\n"
 
 
 def test_every_context_key_is_in_the_readme_table() -> None:
