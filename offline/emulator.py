@@ -6,6 +6,7 @@ The emulator always binds 127.0.0.1 and is stopped by its PID.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -231,11 +232,17 @@ def random_password() -> str:
     return "".join(chars)
 
 
-def aws_client(service: str, endpoint: str) -> Any:
-    """An AWS client for the emulator, with its dummy credentials."""
+@functools.cache
+def _botocore_session() -> Any:
+    """One session for every client: it parses each service's model once."""
     import botocore.session
 
-    return botocore.session.get_session().create_client(
+    return botocore.session.get_session()
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """An AWS client for the emulator, with its dummy credentials."""
+    return _botocore_session().create_client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
