@@ -187,6 +187,16 @@ def bundle_like_tree(dest: Path) -> Path:
     return dest
 
 
+def compiled_tree(dest: Path) -> Path:
+    """The same tree with the byte-code the bundler ships when its Python is the runtime's
+    (stacks/captcha_auth/trigger_code.py's own compile step: unchecked-hash .pyc)."""
+    from stacks.captcha_auth.trigger_code import compile_bundle
+
+    bundle_like_tree(dest)
+    compile_bundle(dest)
+    return dest
+
+
 def _cold_once(case: Case, path_entry: Path, *, bundled: bool) -> dict[str, float]:
     # -I: no user site or PYTHON* variables; -B with the bundle-like tree keeps it free of .pyc.
     flags = ["-I", "-B"] if bundled else ["-I"]
@@ -202,19 +212,32 @@ def _cold_once(case: Case, path_entry: Path, *, bundled: bool) -> dict[str, floa
 
 
 def cold_starts(cases: list[Case], reps: int) -> dict[str, dict[str, float]]:
-    """Median of `reps` fresh interpreters per handler, with .pyc (a developer's machine) and
-    without (as bundled). One unmeasured run first writes any missing .pyc."""
+    """Median of `reps` fresh interpreters per handler: with a developer's .pyc, and as bundled
+    without and with the bundler's byte-code, the last two alternated run by run. One
+    unmeasured run first writes any missing .pyc of the developer's tree."""
     results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-bundle-like-") as tree_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-bundle-like-") as tree_dir,
+        tempfile.TemporaryDirectory(prefix="bench-bundle-pyc-") as pyc_dir,
+    ):
         tree = bundle_like_tree(Path(tree_dir))
+        compiled = compiled_tree(Path(pyc_dir))
         for case in cases:
             _cold_once(case, LAMBDAS, bundled=False)
             cached = [_cold_once(case, LAMBDAS, bundled=False) for _ in range(reps)]
-            bundled = [_cold_once(case, tree, bundled=True) for _ in range(reps)]
+            bundled: list[dict[str, float]] = []
+            with_pyc: list[dict[str, float]] = []
+            for _ in range(reps):
+                bundled.append(_cold_once(case, tree, bundled=True))
+                with_pyc.append(_cold_once(case, compiled, bundled=True))
             results[case.key] = {
                 "import_ms": median([r["import_ms"] for r in cached]),
                 "import_bundled_ms": median([r["import_ms"] for r in bundled]),
                 "first_call_ms": median([r["first_call_ms"] for r in bundled]),
+                "total_bundled_ms": median([r["import_ms"] + r["first_call_ms"] for r in bundled]),
+                "import_pyc_ms": median([r["import_ms"] for r in with_pyc]),
+                "first_call_pyc_ms": median([r["first_call_ms"] for r in with_pyc]),
+                "total_pyc_ms": median([r["import_ms"] + r["first_call_ms"] for r in with_pyc]),
                 "peak_mb": median([r["peak_kb"] for r in bundled]) / 1024,
                 "wall_ms": median([r["wall_ms"] for r in bundled]),
             }
@@ -236,13 +259,18 @@ class _ByteCounter(io.TextIOBase):
         return len(text)
 
 
-class _LogBytes:
-    """The bytes of the log lines (the logger's stream) and of the metric lines (Powertools
-    prints embedded-metric-format JSON to stdout); both are ingested by CloudWatch Logs."""
+class _LogBytes(io.TextIOBase):
+    """Stands in for stdout, where the handlers write every log line (formatted exactly as on
+    Lambda, whose JSON log format stores such a line as it is): counts the bytes of all lines,
+    and apart those of embedded-metric-format lines (`_aws`), should any handler write one."""
 
     def __init__(self) -> None:
         self.logs = _ByteCounter()
         self.metrics = _ByteCounter()
+
+    def write(self, text: str) -> int:
+        (self.metrics if '"_aws"' in text else self.logs).write(text)
+        return len(text)
 
     def reset(self) -> None:
         self.logs.count = self.metrics.count = 0
@@ -251,16 +279,9 @@ class _LogBytes:
 @contextmanager
 def _counted_logs() -> Iterator[_LogBytes]:
     ensure_lambdas_importable()
-    from captcha_auth.common import logger
-
     counted = _LogBytes()
-    handler = logger.registered_handler
-    previous = handler.setStream(counted.logs)  # type: ignore[attr-defined]
-    try:
-        with redirect_stdout(counted.metrics):
-            yield counted
-    finally:
-        handler.setStream(previous)  # type: ignore[attr-defined]
+    with redirect_stdout(counted):
+        yield counted
 
 
 def _handler(case: Case) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -284,16 +305,20 @@ def warm_latency(case: Case, calls: int) -> dict[str, float]:
     events = [json.loads(text) for _ in range(calls)]  # fresh copies, built outside the timing
     context = LocalLambdaContext()
     timings: list[float] = []
+    cpu: list[float] = []
     with _counted_logs() as logs:
         last = _warm_up(case, handler)
         logs.reset()
         for event in events:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             handler(event, context)
+            cpu.append((time.thread_time() - start_cpu) * 1000)
             timings.append((time.perf_counter() - start) * 1000)
     figures = {
         "p50_ms": median(timings),
         "p99_ms": percentile(timings, 99),
+        # The handler's own CPU time; the rest of its wall time is waiting (define: DynamoDB).
+        "cpu_p50_ms": median(cpu),
         "calls": calls,
         "log_bytes": logs.logs.count / calls,
         "metric_bytes": logs.metrics.count / calls,
@@ -326,6 +351,7 @@ def create_vs_floor(calls: int) -> dict[str, float]:
     events = [json.loads(text) for _ in range(calls)]
     context = LocalLambdaContext()
     ours: list[float] = []
+    ours_cpu: list[float] = []
     floor: list[float] = []
     with _counted_logs() as logs:
         last = _warm_up(CREATE_IMAGE, handler)
@@ -333,15 +359,17 @@ def create_vs_floor(calls: int) -> dict[str, float]:
             renderer.generate(answer, format="png")
         logs.reset()
         for event, answer in zip(events, answers[WARMUP_CALLS:], strict=False):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             handler(event, context)
-            middle = time.perf_counter()
+            middle, middle_cpu = time.perf_counter(), time.thread_time()
             renderer.generate(answer, format="png").getvalue()
             floor.append((time.perf_counter() - middle) * 1000)
             ours.append((middle - start) * 1000)
+            ours_cpu.append((middle_cpu - start_cpu) * 1000)
     return {
         "p50_ms": median(ours),
         "p99_ms": percentile(ours, 99),
+        "cpu_p50_ms": median(ours_cpu),
         "calls": calls,
         "log_bytes": logs.logs.count / calls,
         "metric_bytes": logs.metrics.count / calls,
@@ -384,7 +412,7 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
     cold_rows = []
     for case in [DEFINE, CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH]:
         if case.key not in cold:
-            cold_rows.append(missing_audio + [""] * 5)
+            cold_rows.append(missing_audio + [""] * 8)
             continue
         c = cold[case.key]
         cold_rows.append(
@@ -394,6 +422,10 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
                 fmt_ms(c["import_ms"]),
                 fmt_ms(c["import_bundled_ms"]),
                 fmt_ms(c["first_call_ms"]),
+                fmt_ms(c["total_bundled_ms"]),
+                fmt_ms(c["import_pyc_ms"]),
+                fmt_ms(c["total_pyc_ms"]),
+                fmt_ratio(c["total_bundled_ms"] / c["total_pyc_ms"]),
                 f"{c['peak_mb']:.0f}",
                 fmt_ms(c["wall_ms"]),
             ]
@@ -404,9 +436,13 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
             headers=[
                 "handler",
                 "event",
-                "import ms (.pyc)",
-                "import ms (as bundled)",
-                "first call ms",
+                "import ms (developer's .pyc)",
+                "no .pyc: import ms",
+                "no .pyc: first call ms",
+                "no .pyc: cold ms",
+                "bundled .pyc: import ms",
+                "bundled .pyc: cold ms",
+                "cold no .pyc / .pyc",
                 "peak RSS MB",
                 "process wall ms",
             ],
@@ -416,7 +452,7 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
     warm_rows = []
     for case in [DEFINE, CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH]:
         if case.key not in warm:
-            warm_rows.append(missing_audio + [""] * 3)
+            warm_rows.append(missing_audio + [""] * 4)
             continue
         w = warm[case.key]
         warm_rows.append(
@@ -425,6 +461,7 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
                 str(int(w["calls"])),
                 fmt_ms(w["p50_ms"]),
                 fmt_ms(w["p99_ms"]),
+                fmt_ms(w["cpu_p50_ms"]),
                 f"{w['log_bytes']:.0f}",
                 f"{w['metric_bytes']:.0f}",
             ]
@@ -432,7 +469,7 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
     section.tables.append(
         Table(
             title="Warm: in-process calls on a fresh copy of the event",
-            headers=["handler", "calls", "p50 ms", "p99 ms", "log bytes/call", "metric bytes/call"],
+            headers=["handler", "calls", "p50 ms", "p99 ms", "CPU p50 ms", "log bytes/call", "EMF bytes/call"],
             rows=warm_rows,
         )
     )
@@ -455,13 +492,21 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
     section.notes = [
         "Cold: `python -I -c` imports the handler module and calls `lambda_handler` once with the fixture; "
         "import and first call are timed inside the child, process wall time includes interpreter start-up.",
-        '"as bundled": the handler and its dependencies copied without .pyc (the bundle is built with '
-        "`pip --no-compile` and /var/task is read-only, so Lambda compiles them on every cold start); "
-        "first call, peak RSS and wall time are from these runs. Peak RSS excludes the Lambda runtime "
-        "client's own memory.",
+        '"no .pyc": the handler and its dependencies copied without .pyc, as the bundler ships them when '
+        "its Python is not the runtime's (the default PYTHON_3_14 from a 3.11 machine): /var/task is "
+        'read-only, so Lambda compiles them on every cold start. "bundled .pyc": the same tree with the '
+        "bundler's unchecked-hash byte-code (stacks/captcha_auth/trigger_code.py's compile step), as "
+        "shipped when the versions match; the two alternate run by run. Cold = import + first call. "
+        "Peak RSS and wall time are from the no-.pyc runs; peak RSS excludes the Lambda runtime "
+        "client's own memory. botocore (define's first call) comes from this machine's environment, "
+        "with its .pyc, as Lambda's runtime provides it.",
         f"Create's captchaUrl: {warm['create_image']['url_chars']:.0f} characters (image)"
         + (f", {warm['create_audio']['url_chars']:.0f} (audio)." if has_audio else "."),
-        "Warm: log lines are formatted and written as on Lambda, to a byte counter instead of stdout.",
+        "Warm: log lines are formatted and written as on Lambda, to a byte counter instead of stdout "
+        "(bytes include the newline). The metrics are counted from these lines by the construct's "
+        "metric filters, so no handler writes an embedded-metric-format line (EMF bytes stay 0). "
+        "CPU p50 is the handler thread's CPU time; the rest of p50 is waiting (define: one DynamoDB "
+        "call to the local emulator).",
     ]
     if has_audio:
         section.notes.append(f"Audio is slow to render, so it is called {audio_calls} times, not {create_calls}.")

@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import io
 import secrets
+from typing import TYPE_CHECKING
 
 from captcha.image import ImageCaptcha
-from PIL.Image import Image
 
-from captcha_auth.audio import render_audio
 from captcha_auth.common import AUDIO_FORMAT
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 # Upper case only (Verify case-folds). Removed: glyphs that look alike (0/O/Q/D, 1/I/L/J, 2/Z,
 # 5/S, 8/B, U/V, and 7, which reads as 1 when rotated) and letters that sound alike in 8 kHz
@@ -53,6 +55,9 @@ def image_data_url(answer: str) -> str:
 
 
 def audio_data_url(answer: str) -> str:
+    # Imported on the first audio round: an image round (most of them) never loads it.
+    from captcha_auth.audio import render_audio
+
     return "data:audio/wav;base64," + base64.b64encode(render_audio(answer)).decode("ascii")
 
 

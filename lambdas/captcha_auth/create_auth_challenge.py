@@ -10,24 +10,21 @@ and keeps what Verify checks the token against in the private parameters.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from captcha_auth.common import (
     AUDIO_FORMAT,
     CAPTCHA_CHALLENGE,
     IMAGE_FORMAT,
     PROVIDER_FORMAT,
+    audit,
     captcha_provider,
     captcha_rounds,
-    count,
-    flush_metrics,
-    logger,
     max_captcha_attempts,
-    use_metrics,
+    start_invocation,
 )
 
 MAX_ATTEMPTS = max_captcha_attempts()
@@ -39,7 +36,6 @@ else:
 
     SITE_KEY = os.environ["CAPTCHA_SITE_KEY"]
     ACTION = os.environ["CAPTCHA_ACTION"] if PROVIDER in WITH_ACTION else None
-use_metrics()
 
 
 class ChallengeUnavailable(Exception):
@@ -102,25 +98,19 @@ def provider_challenge(progress: dict[str, str]) -> dict:
     }
 
 
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One log line per round: its format and attempt number (the metric filters count the
+    formats: CaptchaImage, CaptchaAudio, CaptchaProvider), or the error's type (TriggerError)."""
+    start_invocation(context)
     try:
-        try:
-            request = event.get("request")
-            if not isinstance(request, dict):
-                raise ValueError("malformed request")
-            response = build_challenge(request)
-        except Exception as exc:
-            count("TriggerError")
-            logger.error("create_error", extra={"error_type": type(exc).__name__})
-            raise ChallengeUnavailable() from None
-        event["response"] = response
-        params = response["publicChallengeParameters"]
-        count(
-            {AUDIO_FORMAT: "CaptchaAudio", PROVIDER_FORMAT: "CaptchaProvider"}.get(
-                params["captchaFormat"], "CaptchaImage"
-            )
-        )
-        logger.info("captcha_created", extra={"format": params["captchaFormat"], "attempt": params["attempt"]})
-        return event
-    finally:
-        flush_metrics()
+        request = event.get("request")
+        if not isinstance(request, dict):
+            raise ValueError("malformed request")
+        response = build_challenge(request)
+    except Exception as exc:
+        audit("create", logging.ERROR, error="internal", error_type=type(exc).__name__)
+        raise ChallengeUnavailable() from None
+    event["response"] = response
+    params = response["publicChallengeParameters"]
+    audit("create", format=params["captchaFormat"], attempt=int(params["attempt"]))
+    return event

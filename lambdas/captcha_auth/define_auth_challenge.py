@@ -13,21 +13,18 @@ abandoning each sign-in before its last answer.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from captcha_auth.common import (
     CAPTCHA_CHALLENGE,
+    audit,
     boolean_setting,
-    count,
-    flush_metrics,
-    logger,
     max_captcha_attempts,
-    use_metrics,
+    start_invocation,
     whole_number_setting,
 )
 from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
@@ -43,7 +40,6 @@ LOCKOUT = Policy(
     max_backoff=whole_number_setting("LOCKOUT_MAX_BACKOFF_SECONDS"),
 )
 COUNTER_FAIL_OPEN = boolean_setting("COUNTER_FAIL_OPEN")
-use_metrics()
 
 # Cognito passes a trigger's error text to the client (UserLambdaValidationException on AWS).
 # The clients recognise this fixed marker (signin/messages.json) and say the account is locked;
@@ -172,7 +168,6 @@ def apply_counter(decision: Decision, account: str, counter: FailureCounter) -> 
     when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
     unknown usernames take exactly the same path."""
     if decision.challenge_name == PASSWORD_VERIFIER and counter.locked_for(account) > 0:
-        count("LockedOut")
         raise SignInLocked()
     if decision.reason == "password_verified":
         counter.record_failure(account)
@@ -190,50 +185,40 @@ def account_key(event: dict[str, Any], username: str) -> str:
     return f"sub:{sub}" if isinstance(sub, str) and sub else f"name:{username}"
 
 
-def _count(decision: Decision) -> None:
-    metric = {
-        "captcha_solved": "SignInPassed",
-        "attempts_exhausted": "AttemptsExhausted",
-        "captcha_retry": "WrongAnswer",
-    }.get(decision.reason)
-    if metric:
-        count(metric)
-    if decision.reason == "attempts_exhausted":
-        count("WrongAnswer")  # the last answer was wrong too
-
-
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One log line per invocation: the decision (`next` or `fail`) and its reason, which the
+    construct's metric filters count (WrongAnswer, AttemptsExhausted, LockedOut, TriggerError,
+    CounterUnreachable). A decision to issue tokens writes no line here: post-authentication,
+    which Cognito runs only after it, writes the sign-in's one record (`sign_in`, with who)."""
+    start_invocation(context)
+    problem: dict[str, Any] = {}
     try:
-        try:
-            request = event.get("request")
-            username = event.get("userName")
-            if not isinstance(request, dict) or not isinstance(username, str) or not username:
-                decision = deny("malformed_request")
-            else:
-                decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
-                try:
-                    decision = apply_counter(decision, account_key(event, username), _counter())
-                except CounterUnavailable as exc:
-                    count("CounterUnreachable")
-                    logger.error("counter_unreachable", extra={"error_type": str(exc), "fail_open": COUNTER_FAIL_OPEN})
-                    if not COUNTER_FAIL_OPEN and not decision.fail_authentication:
-                        decision = deny("counter_unreachable")
-        except SignInLocked:
-            logger.info("define_decision", extra={"decision": "locked_out", "next_challenge": None, "reason": "locked"})
-            raise
-        except Exception as exc:  # fail closed; log the error's type only, never its text or the input
-            count("TriggerError")
-            logger.error("define_error", extra={"error_type": type(exc).__name__})
-            decision = deny("internal_error")
-        _count(decision)
-        logger.info(
-            "define_decision",
-            extra={
-                "decision": "tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
-                "next_challenge": decision.challenge_name,
-                "reason": decision.reason,
-            },
+        request = event.get("request")
+        username = event.get("userName")
+        if not isinstance(request, dict) or not isinstance(username, str) or not username:
+            decision = deny("malformed_request")
+        else:
+            decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
+            try:
+                decision = apply_counter(decision, account_key(event, username), _counter())
+            except CounterUnavailable as exc:
+                problem = {"error": "counter_unreachable", "error_type": str(exc)}
+                if COUNTER_FAIL_OPEN:
+                    problem["fail_open"] = True
+                elif not decision.fail_authentication:
+                    decision = deny("counter_unreachable")
+    except SignInLocked:
+        audit("define", decision="fail", reason="locked_out")
+        raise
+    except Exception as exc:  # fail closed; log the error's type only, never its text or the input
+        problem = {"error": "internal", "error_type": type(exc).__name__}
+        decision = deny("internal_error")
+    if not decision.issue_tokens or problem:
+        audit(
+            "define",
+            logging.ERROR if problem else logging.INFO,
+            decision="tokens" if decision.issue_tokens else "fail" if decision.fail_authentication else "next",
+            reason=decision.reason,
+            **problem,
         )
-        return _apply(event, decision)
-    finally:
-        flush_metrics()
+    return _apply(event, decision)

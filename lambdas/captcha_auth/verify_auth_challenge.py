@@ -10,15 +10,14 @@ An unknown user (userNotFound) is never correct.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import re
 import time
 import unicodedata
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from captcha_auth.common import captcha_provider, count, flush_metrics, logger, use_metrics, whole_number_setting
+from captcha_auth.common import audit, captcha_provider, start_invocation, whole_number_setting
 
 PROVIDER = captcha_provider()
 if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails at import
@@ -34,7 +33,6 @@ if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails a
     MAX_AGE_SECONDS = whole_number_setting("CAPTCHA_MAX_AGE_SECONDS")
     MIN_SCORE = float(os.environ["CAPTCHA_MIN_SCORE"]) if PROVIDER == "recaptcha-v3" else 0.0
     SITE_KEY = os.environ["CAPTCHA_SITE_KEY"] if PROVIDER == "hcaptcha" else None
-use_metrics()
 # The provider's secret key is read from Secrets Manager once per container and kept this long.
 SECRET_TTL_SECONDS = 300
 _secret: tuple[str, float] | None = None
@@ -84,14 +82,15 @@ def provider_secret() -> str:
 _ERROR_CODE = re.compile(r"[a-z0-9-]{1,40}")
 
 
-def verify_provider(request: dict[str, Any]) -> bool:
-    """The managed provider's path: the token checked with the provider for this round."""
+def verify_provider(request: dict[str, Any], note: dict[str, Any]) -> bool:
+    """The managed provider's path: the token checked with the provider for this round. Why it
+    failed goes in `note`, for the invocation's one log line (short fixed codes only)."""
     private = request.get("privateChallengeParameters")
     if not isinstance(private, dict) or private.get("provider") != PROVIDER:
         return False
     token = request.get("challengeAnswer")
     if not token_acceptable(token, PROVIDER):  # before any request
-        count("ProviderTokenRefused")
+        note["reason"] = "token_refused"
         return False
     try:
         issued_at = int(str(private.get("issuedAt")))
@@ -103,8 +102,7 @@ def verify_provider(request: dict[str, Any]) -> bool:
     try:
         reply = siteverify(VERIFY_URL, provider_secret(), token, SITE_KEY)
     except ProviderError as error:
-        count("ProviderError")
-        logger.warning("provider_error", extra={"error_type": str(error)})
+        note.update(error="provider", error_type=str(error))
         return False
     reason = refusal(reply, expected, time.time())
     if reason is not None:
@@ -112,16 +110,18 @@ def verify_provider(request: dict[str, Any]) -> bool:
         codes = (
             [c for c in codes if isinstance(c, str) and _ERROR_CODE.fullmatch(c)][:5] if isinstance(codes, list) else []
         )
-        logger.info("provider_refused", extra={"reason": reason, "error_codes": codes})
+        note["reason"] = reason
+        if codes:
+            note["error_codes"] = codes
         return False
     return True
 
 
-def verify(request: Any) -> bool:
+def _verify(request: Any, note: dict[str, Any]) -> bool:
     if not isinstance(request, dict):
         return False
     if PROVIDER != "builtin":
-        passed = verify_provider(request)
+        passed = verify_provider(request, note)
         return passed and request.get("userNotFound") is not True
     private = request.get("privateChallengeParameters")
     expected = private.get("answer") if isinstance(private, dict) else None
@@ -130,14 +130,21 @@ def verify(request: Any) -> bool:
     return correct and request.get("userNotFound") is not True
 
 
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def verify(request: Any) -> bool:
+    """The answer checked, and its one log line: correct or not, and for a provider why not
+    (the metric filters count ProviderError and ProviderTokenRefused from it)."""
+    note: dict[str, Any] = {}
+    correct = _verify(request, note)
+    audit("verify", logging.WARNING if "error" in note else logging.INFO, correct=correct, **note)
+    return correct
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    start_invocation(context)
     try:
         correct = verify(event.get("request"))
-    except Exception as exc:  # never raise: a failure here is a wrong answer
-        count("TriggerError")
-        logger.error("verify_error", extra={"error_type": type(exc).__name__})
+    except Exception as exc:  # never raise: a failure here is a wrong answer (TriggerError)
+        audit("verify", logging.ERROR, correct=False, error="internal", error_type=type(exc).__name__)
         correct = False
     event["response"] = {"answerCorrect": correct}
-    logger.info("captcha_verified", extra={"answer_correct": correct})
-    flush_metrics()
     return event

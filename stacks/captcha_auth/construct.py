@@ -104,7 +104,11 @@ class CaptchaAuth(Construct):
 
     Props (all keyword-only):
         code: the trigger code: a `lambda_.Code` whose root holds the `captcha_auth` package
-            and its dependencies. Default: `lambdas/` bundled for the runtime below.
+            and its dependencies. Default: `lambdas/` bundled for `runtime`.
+        runtime: the triggers' Python runtime, one of SUPPORTED_RUNTIMES. Default PYTHON_3_14.
+            The default bundle ships byte-code only when the Python running the synth is this
+            runtime's version (otherwise Lambda compiles the code on every cold start): a
+            deployer on Python 3.12 who picks PYTHON_3_12 gets byte-code, and faster cold starts.
         max_captcha_attempts: CAPTCHA rounds per sign-in before it fails (1-10). Default 3.
         auth_session_validity: how long one sign-in (password, then CAPTCHA) may take; Cognito
             allows 3-15 minutes. Default 3 minutes. Published as the stack output
@@ -164,10 +168,11 @@ class CaptchaAuth(Construct):
     MAX_CAPTCHA_ATTEMPTS_RANGE = range(1, 11)
     # The newest Python runtime in the pinned aws-cdk-lib, on Graviton.
     RUNTIME = lambda_.Runtime.PYTHON_3_14
+    # The runtimes the trigger code is written for (it needs Python 3.11 or later).
+    SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
     ARCHITECTURE = lambda_.Architecture.ARM_64
     # Cognito waits 5 s for a trigger, retries, and fails the call after three tries.
     TRIGGER_TIMEOUT = Duration.seconds(5)
-    SERVICE_NAME = "captcha-auth"
 
     def __init__(
         self,
@@ -175,6 +180,7 @@ class CaptchaAuth(Construct):
         construct_id: str,
         *,
         code: lambda_.Code | None = None,
+        runtime: lambda_.Runtime | None = None,
         max_captcha_attempts: int = DEFAULT_MAX_CAPTCHA_ATTEMPTS,
         auth_session_validity: Duration | None = None,
         access_token_validity: Duration | None = None,
@@ -222,9 +228,11 @@ class CaptchaAuth(Construct):
         self.auth_session_validity = auth_session_validity or Duration.minutes(3)
         self._removal_policy = removal_policy
         self._log_retention = log_retention
-        self._code = code or bundled_trigger_code(runtime=self.RUNTIME, architecture=self.ARCHITECTURE)
+        self.runtime = runtime or self.RUNTIME
+        if self.runtime.name not in self.SUPPORTED_RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)}")
+        self._code = code or bundled_trigger_code(runtime=self.runtime, architecture=self.ARCHITECTURE)
 
-        self._metrics_namespace = metrics_namespace
         self._add_failure_counter(
             after_failures=lockout_after_failures,
             window=lockout_window or Duration.minutes(15),
@@ -270,13 +278,13 @@ class CaptchaAuth(Construct):
             self,
             "Monitoring",
             namespace=metrics_namespace,
-            service=self.SERVICE_NAME,
             functions={
                 "define": self.define_auth_challenge,
                 "create": self.create_auth_challenge,
                 "verify": self.verify_auth_challenge,
                 "post": self.post_authentication,
             },
+            log_groups=self.log_groups,
             lockout_threshold=lockout_alarm_threshold,
             failure_ratio_threshold=failure_ratio_alarm_threshold,
             alarm_topic=alarm_topic,
@@ -398,20 +406,21 @@ class CaptchaAuth(Construct):
 
     def _add_triggers(self, *, light_memory_mb: int, create_memory_mb: int) -> None:
         attempts = {"MAX_CAPTCHA_ATTEMPTS": str(self.max_captcha_attempts)}
-        metrics = {"POWERTOOLS_METRICS_NAMESPACE": self._metrics_namespace}
+        # Each function's log group, by its short name: the metric filters read them.
+        self.log_groups: dict[str, logs.LogGroup] = {}
         self.define_auth_challenge = self._trigger(
             "DefineAuthChallenge", "define_auth_challenge", light_memory_mb,
-            {**attempts, **metrics, **self._counter_settings},
+            {**attempts, **self._counter_settings},
             "Password first, then CAPTCHA; deny by default",
         )  # fmt: skip
         self.create_auth_challenge = self._trigger(
             "CreateAuthChallenge", "create_auth_challenge", create_memory_mb,
-            {**attempts, **metrics, **self._create_provider_settings},
+            {**attempts, **self._create_provider_settings},
             "Renders a CAPTCHA (image or audio), or names the managed provider's widget",
         )  # fmt: skip
         self.verify_auth_challenge = self._trigger(
             "VerifyAuthChallenge", "verify_auth_challenge", light_memory_mb,
-            {**metrics, **self._verify_provider_settings},
+            dict(self._verify_provider_settings),
             "Checks a CAPTCHA answer or a provider's token",
         )  # fmt: skip
         self.post_authentication = self._trigger(
@@ -425,6 +434,7 @@ class CaptchaAuth(Construct):
         log_group = logs.LogGroup(
             self, f"{name}Logs", retention=self._log_retention, removal_policy=self._removal_policy
         )
+        self.log_groups[module.split("_")[0]] = log_group  # define, create, verify, post
         # Our own role: write access to this function's log group only, instead of the
         # account-wide AWSLambdaBasicExecutionRole managed policy.
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -433,7 +443,7 @@ class CaptchaAuth(Construct):
             self,
             name,
             description=description,
-            runtime=self.RUNTIME,
+            runtime=self.runtime,
             architecture=self.ARCHITECTURE,
             handler=f"captcha_auth.{module}.lambda_handler",
             code=self._code,
@@ -444,8 +454,8 @@ class CaptchaAuth(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            # Read by Powertools' Logger (its service name) and by the handler itself.
-            environment={"POWERTOOLS_SERVICE_NAME": self.SERVICE_NAME, **settings},
+            # Only what the handler reads (a function with none gets no Environment block).
+            environment=settings or None,
         )
 
     # --- The user pool and its one app client -----------------------------------------------

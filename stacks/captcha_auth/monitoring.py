@@ -1,23 +1,61 @@
 """What tells an operator an attack is going on: the triggers' metrics, four alarms, a dashboard.
 
-The triggers publish counts in CloudWatch's embedded metric format (one log line per
-invocation, no PutMetricData call), in one namespace, with the service as the only dimension:
-SignInPassed, WrongAnswer, AttemptsExhausted, LockedOut, CaptchaImage, CaptchaAudio,
-TriggerError, CounterUnreachable, and with a managed provider CaptchaProvider, ProviderError.
+The metrics are counted from the triggers' own log lines (one compact JSON line per decision,
+lambdas/captcha_auth/common.py) by metric filters on each function's log group: no extra log
+line and no PutMetricData call. One namespace, no dimension: SignInPassed, WrongAnswer,
+AttemptsExhausted, LockedOut, CaptchaImage, CaptchaAudio, CaptchaProvider, TriggerError,
+CounterUnreachable, ProviderError, ProviderTokenRefused.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 PERIOD = Duration.minutes(5)
 # Below this many finished sign-ins in 5 minutes the failure ratio says nothing.
 RATIO_MIN_SIGN_INS = 10
+
+# Which log lines count as one of each metric, per function: a line matches when any of the
+# (field, value) pairs does. The unit tests run the handlers and check these against the lines
+# they really write.
+_INTERNAL_ERROR = (("error", "internal"),)
+METRIC_FILTERS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "define": {
+        "WrongAnswer": (("reason", "captcha_retry"), ("reason", "attempts_exhausted")),
+        "AttemptsExhausted": (("reason", "attempts_exhausted"),),
+        "LockedOut": (("reason", "locked_out"),),
+        "CounterUnreachable": (("error", "counter_unreachable"),),
+        "TriggerError": _INTERNAL_ERROR,
+    },
+    "create": {
+        "CaptchaImage": (("format", "image"),),
+        "CaptchaAudio": (("format", "audio"),),
+        "CaptchaProvider": (("format", "provider"),),
+        "TriggerError": _INTERNAL_ERROR,
+    },
+    "verify": {
+        "ProviderError": (("error", "provider"),),
+        "ProviderTokenRefused": (("reason", "token_refused"),),
+        "TriggerError": _INTERNAL_ERROR,
+    },
+    "post": {
+        "SignInPassed": (("message", "sign_in"),),
+        "TriggerError": _INTERNAL_ERROR,
+    },
+}
+
+
+def filter_pattern(alternatives: tuple[tuple[str, str], ...]) -> str:
+    """CloudWatch Logs' JSON filter pattern for `alternatives`."""
+    return "{ " + " || ".join(f'($.{field} = "{value}")' for field, value in alternatives) + " }"
 
 
 class SignInMonitoring(Construct):
@@ -27,8 +65,8 @@ class SignInMonitoring(Construct):
         construct_id: str,
         *,
         namespace: str,
-        service: str,
         functions: dict[str, lambda_.IFunction],
+        log_groups: Mapping[str, logs.ILogGroup],
         lockout_threshold: int,
         failure_ratio_threshold: float,
         alarm_topic: sns.ITopic | None,
@@ -40,11 +78,23 @@ class SignInMonitoring(Construct):
         if not 0 < failure_ratio_threshold < 1:
             raise ValueError("failure_ratio_alarm_threshold must be between 0 and 1")
 
+        for function, filters in METRIC_FILTERS.items():
+            for metric_name, alternatives in filters.items():
+                logs.MetricFilter(
+                    self,
+                    f"{function.capitalize()}{metric_name}",
+                    log_group=log_groups[function],
+                    filter_pattern=logs.FilterPattern.literal(filter_pattern(alternatives)),
+                    metric_namespace=namespace,
+                    metric_name=metric_name,
+                    metric_value="1",
+                    unit=cloudwatch.Unit.COUNT,
+                )
+
         def ours(name: str, label: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=namespace,
                 metric_name=name,
-                dimensions_map={"service": service},
                 statistic="Sum",
                 period=PERIOD,
                 label=label,
@@ -140,7 +190,11 @@ class SignInMonitoring(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="CAPTCHA format",
-                left=[ours("CaptchaImage", "Image"), ours("CaptchaAudio", "Audio")],
+                left=[
+                    ours("CaptchaImage", "Image"),
+                    ours("CaptchaAudio", "Audio"),
+                    ours("CaptchaProvider", "Provider"),
+                ],
                 width=12,
             ),
             cloudwatch.GraphWidget(title="Failure ratio", left=[ratio], width=12, left_y_axis={"min": 0, "max": 1}),

@@ -4,10 +4,20 @@ CDK's Python bundling needs Docker; this local bundler runs pip for the Lambda's
 and Python version instead, so `cdk synth` works anywhere pip does. CaptchaAuth uses
 `bundled_trigger_code()` unless it is given other code; `app.py` asks for wheels that fit this
 machine instead when it deploys to the local emulator.
+
+Byte-code: Lambda's code directory is read-only, so a bundle without `.pyc` is compiled again on
+every cold start. When the interpreter that bundles is the runtime's Python (same major.minor,
+the only case where its `.pyc` are any use), the bundle is compiled with unchecked-hash `.pyc`
+(PEP 552: never compared with the source's mtime, which a zip doesn't keep), recorded under
+/var/task and with a fixed hash seed, so the same sources always give the same bytes. Otherwise
+it ships sources only, and says so in the asset's bundling options, which CDK hashes with the
+sources (AssetHashType.SOURCE, its default): a compiled and an uncompiled bundle of the same
+sources never share an asset hash, and the same sources and choice always do.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import subprocess
@@ -26,6 +36,30 @@ PACKAGE = "captcha_auth"
 # pip's names for Lambda's architectures. manylinux_2_28 (not manylinux2014 alone) so pip picks
 # current Pillow wheels.
 _PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+# Where Lambda unpacks a zip function's code: the file names the byte-code records.
+LAMBDA_TASK_ROOT = "/var/task"
+
+
+def this_python() -> str:
+    """The bundling interpreter's major.minor, as Lambda's runtime names spell it."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def compiles_for(python_version: str) -> bool:
+    """Whether a bundle for `python_version` gets byte-code: only from the same Python."""
+    return python_version == this_python()
+
+
+def compile_bundle(directory: Path) -> None:
+    """Unchecked-hash .pyc for every module under `directory`, reproducibly: a fixed hash seed
+    (frozenset constants are written in iteration order) and file names under /var/task."""
+    command = [
+        sys.executable, "-m", "compileall", "-q", "-r", "100",
+        "--invalidation-mode", "unchecked-hash",
+        "-s", str(directory), "-p", LAMBDA_TASK_ROOT,
+        str(directory),
+    ]  # fmt: skip
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL)
 
 
 @jsii.implements(ILocalBundling)
@@ -41,6 +75,7 @@ class PipLocalBundling:
         self._source = source
         self._pip_platform = pip_platform
         self._python_version = python_version
+        self.compiles = compiles_for(python_version)
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
         command = [
@@ -59,6 +94,8 @@ class PipLocalBundling:
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
             dirs_exist_ok=True,
         )
+        if self.compiles:
+            compile_bundle(Path(output_dir))
         return True
 
 
@@ -68,7 +105,7 @@ def wheel_target(
     """(pip platform, Python version) of the wheels that fit `runtime` on `architecture`, or
     this interpreter and CPU."""
     if for_this_machine:
-        return f"manylinux_2_28_{platform.machine()}", f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"manylinux_2_28_{platform.machine()}", this_python()
     if runtime is None or architecture is None:
         raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
     return f"manylinux_2_28_{_PIP_MACHINE[architecture.name]}", runtime.name.removeprefix("python")
@@ -85,8 +122,10 @@ def bundled_trigger_code(
 
     Wheels fit `runtime` on `architecture`, or, with `for_this_machine`, this interpreter and
     CPU: the local emulator runs every handler on its own Python whatever the template says.
+    Byte-code is included when this interpreter is the target's Python (see the module's notes).
     """
     pip_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
+    bytecode = f"cpython-{python_version.replace('.', '')}-unchecked-hash" if compiles_for(python_version) else "none"
     return lambda_.Code.from_asset(
         str(source),
         exclude=["**/__pycache__", "**/*.pyc"],
@@ -96,6 +135,7 @@ def bundled_trigger_code(
             local=PipLocalBundling(source, pip_platform, python_version),
             # The local bundler is not part of the asset hash; naming the wheel platform here
             # is, so bundles for different targets never share a hash (or a stale cdk.out).
-            environment={"BUNDLE_TARGET": f"{pip_platform}-cp{python_version}"},
+            # So is the byte-code choice: a bundle with .pyc and one without never share a hash.
+            environment={"BUNDLE_TARGET": f"{pip_platform}-cp{python_version}", "BUNDLE_BYTECODE": bytecode},
         ),
     )

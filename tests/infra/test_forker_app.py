@@ -49,7 +49,10 @@ def test_forker_settings_reach_the_template(forker_template: dict[str, Any]) -> 
     assert pool["Properties"]["AdminCreateUserConfig"]["InviteMessageTemplate"]["EmailSubject"] == "Welcome to Forker"
     assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] == 12  # the rest stays as shipped
     attempts = {
-        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"].get("MAX_CAPTCHA_ATTEMPTS")
+        f["Properties"]["Handler"]: f["Properties"]
+        .get("Environment", {})
+        .get("Variables", {})
+        .get("MAX_CAPTCHA_ATTEMPTS")
         for f in resources(forker_template, "AWS::Lambda::Function").values()
     }
     assert attempts["captcha_auth.define_auth_challenge.lambda_handler"] == "5"

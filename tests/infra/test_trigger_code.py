@@ -1,4 +1,5 @@
-"""The trigger code asset: a locked bundle, and an asset hash that follows the lock."""
+"""The trigger code asset: a locked bundle, byte-code when the bundling Python is the runtime's,
+and an asset hash that follows the lock and the byte-code choice."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from signin.project import cdk_json_context
-from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code
-from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, PipLocalBundling, wheel_target
+from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code, trigger_code
+from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, PipLocalBundling, this_python, wheel_target
 from tests.support import resources
 
 
@@ -37,14 +38,14 @@ def test_a_changed_lock_changes_the_asset_hash(tmp_path: Path) -> None:
     source = copy_of_lambdas(tmp_path)
     before = asset_key(source)
     lock = source / "requirements.lock"
-    lock.write_text(lock.read_text().replace("jmespath==1.1.0", "jmespath==1.0.1"))
+    lock.write_text(lock.read_text().replace("captcha==0.7.1", "captcha==0.7.0"))
     assert asset_key(source) != before
 
 
 def test_every_bundled_requirement_is_pinned_and_hashed() -> None:
     lock = (LAMBDAS_DIR / "requirements.lock").read_text()
     requirements = re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, flags=re.MULTILINE)
-    assert {"aws-lambda-powertools", "captcha", "pillow", "jmespath", "typing-extensions"} <= set(requirements)
+    assert set(requirements) == {"captcha", "pillow"}  # the triggers' logging is the standard library's
     for block in re.split(r"\n(?=[A-Za-z])", lock.strip()):
         if not block.startswith("#"):  # uv's header
             assert "--hash=sha256:" in block, block.splitlines()[0]
@@ -64,3 +65,43 @@ def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path
     bundler = PipLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
     with pytest.raises(subprocess.CalledProcessError):
         bundler.try_bundle(str(tmp_path / "out"))
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_path: Path) -> None:
+    """What `target=local` (the emulator) gets, and a deployer whose Python is the runtime's."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for output in (first, second):
+        bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(None, None, for_this_machine=True))
+        assert bundler.compiles and bundler.try_bundle(str(output))
+    tag = f"cpython-{this_python().replace('.', '')}"
+    for module in (*(first / "captcha_auth").glob("*.py"), first / "PIL" / "Image.py", first / "captcha" / "image.py"):
+        pyc = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
+        header = pyc.read_bytes()[:16]
+        assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, source never checked
+    assert tree(first) == tree(second)  # byte for byte, though built in different folders
+    assert (
+        b"/var/task/captcha_auth/common.py" in (first / "captcha_auth/__pycache__" / f"common.{tag}.pyc").read_bytes()
+    )
+
+
+def test_a_bundle_for_another_python_has_no_bytecode(tmp_path: Path) -> None:
+    if CaptchaAuth.RUNTIME.name == f"python{this_python()}":
+        pytest.skip("this Python is the default runtime's")
+    bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    assert not bundler.compiles and bundler.try_bundle(str(tmp_path / "out"))
+    assert (tmp_path / "out" / "captcha_auth" / "common.py").is_file()
+    assert not list((tmp_path / "out").rglob("*.pyc")) and not list((tmp_path / "out").rglob("__pycache__"))
+
+
+def test_same_sources_same_hash_and_bytecode_changes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CDK hashes this asset by its sources and bundling options (AssetHashType.SOURCE), not by
+    the bundle: the byte-code choice is named in the options, so it changes the hash."""
+    source = copy_of_lambdas(tmp_path)
+    key = asset_key(source)
+    assert asset_key(source) == key
+    monkeypatch.setattr(trigger_code, "compiles_for", lambda version: True)
+    assert asset_key(source) != key

@@ -57,7 +57,7 @@ def template_variables(template_json: dict[str, Any]) -> dict[str, dict[str, str
     return {
         f["Properties"]["Handler"].removesuffix(".lambda_handler"): {
             name: value if isinstance(value, str) else os.environ[name]
-            for name, value in f["Properties"]["Environment"]["Variables"].items()
+            for name, value in f["Properties"].get("Environment", {}).get("Variables", {}).items()
         }
         for f in resources(template_json, "AWS::Lambda::Function").values()
     }
@@ -76,14 +76,13 @@ def test_each_function_gets_only_the_variables_it_reads(given: dict[str, dict[st
     assert set(given[module]) <= read, f"given but never read: {set(given[module]) - read}"
 
 
-# Every variable but Powertools' service name (which only names the logs) is a setting the
-# handler can't run without: removing any one must stop the import.
+# Every variable is a setting the handler can't run without: removing any one must stop the
+# import. (Post-authentication reads none and is given none.)
 REQUIRED = [
     (module, name)
     for module, names in {
         "captcha_auth.define_auth_challenge": [
             "MAX_CAPTCHA_ATTEMPTS",
-            "POWERTOOLS_METRICS_NAMESPACE",
             "FAILURE_TABLE_NAME",
             "FAILURE_KEY_SECRET_ARN",
             "LOCKOUT_AFTER_FAILURES",
@@ -94,10 +93,9 @@ REQUIRED = [
         ],
         "captcha_auth.create_auth_challenge": [
             "MAX_CAPTCHA_ATTEMPTS",
-            "POWERTOOLS_METRICS_NAMESPACE",
             "CAPTCHA_PROVIDER",
         ],
-        "captcha_auth.verify_auth_challenge": ["POWERTOOLS_METRICS_NAMESPACE", "CAPTCHA_PROVIDER"],
+        "captcha_auth.verify_auth_challenge": ["CAPTCHA_PROVIDER"],
     }.items()
     for name in names
 ]
@@ -106,7 +104,7 @@ REQUIRED = [
 def test_the_list_of_required_settings_is_every_setting_given(given: dict[str, dict[str, str]]) -> None:
     for module, variables in given.items():
         required = {name for m, name in REQUIRED if m == module}
-        assert required == set(variables) - {"POWERTOOLS_SERVICE_NAME"}, module
+        assert required == set(variables), module
 
 
 @pytest.mark.parametrize(("module", "name"), REQUIRED, ids=[f"{m.split('.')[1]}-{n}" for m, n in REQUIRED])

@@ -186,3 +186,17 @@ def test_logs_hold_neither_answer_nor_picture(lambda_context, captured_logs) -> 
     assert '"format":"image"' in logs.replace(" ", "")
     assert response["privateChallengeParameters"]["answer"] not in logs
     assert "base64" not in logs and "privateChallengeParameters" not in logs
+
+
+def test_each_round_is_one_line_the_metric_filters_count_by_format(lambda_context, captured_logs) -> None:
+    from stacks.captcha_auth.monitoring import METRIC_FILTERS
+
+    run(lambda_context)
+    run(lambda_context, clientMetadata={"captchaFormat": "audio"})
+    records = [json.loads(line) for line in captured_logs().splitlines()]
+    counted = [
+        m for r in records for m, alternatives in METRIC_FILTERS["create"].items()
+        if any(r.get(f) == v for f, v in alternatives)
+    ]  # fmt: skip
+    assert counted == ["CaptchaImage", "CaptchaAudio"]
+    assert [r["attempt"] for r in records] == [1, 1] and "level" not in records[0]

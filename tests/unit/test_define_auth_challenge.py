@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -159,9 +160,21 @@ def test_attempt_limit_is_configurable(limit: int) -> None:
 
 
 def test_decision_is_logged_without_the_session(lambda_context, captured_logs) -> None:
-    run(lambda_context, [SRP_OK, PASSWORD_OK, CAPTCHA_OK])
+    run(lambda_context, [SRP_OK, PASSWORD_OK, CAPTCHA_BAD])
     logs = captured_logs()
-    assert '"reason":"captcha_solved"' in logs.replace(" ", "")
+    (line,) = logs.splitlines()
+    assert json.loads(line) == {
+        "message": "define",
+        "decision": "next",
+        "reason": "captcha_retry",
+        "requestId": lambda_context.aws_request_id,
+    }
     assert "jane.doe@example.com" not in logs
     assert "CAPTCHA_CHALLENGE" not in logs
     assert "session" not in logs
+
+
+def test_issuing_tokens_writes_no_line_here(lambda_context, captured_logs) -> None:
+    """Post-authentication's `sign_in` line is that decision's one record."""
+    assert run(lambda_context, [SRP_OK, PASSWORD_OK, CAPTCHA_OK])["issueTokens"] is True
+    assert captured_logs() == ""

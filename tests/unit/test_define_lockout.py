@@ -14,6 +14,7 @@ from captcha_auth.common import CAPTCHA_CHALLENGE
 from captcha_auth.define_auth_challenge import LOCKED_OUT_MESSAGE, SignInLocked, lambda_handler
 from captcha_auth.failure_counter import FailureCounter
 from signin.flow import LOCKED_OUT_MARKER
+from stacks.captcha_auth.monitoring import METRIC_FILTERS
 from tests.support import load_event
 
 SRP = {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}
@@ -105,24 +106,25 @@ def unreachable_counter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(define_auth_challenge, "_counter", lambda: counter)
 
 
-def emf_metrics(stdout: str) -> list[str]:
-    names = []
-    for line in stdout.splitlines():
-        if '"_aws"' in line:
-            record = json.loads(line)
-            names += [m["Name"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
-    return names
+def metrics(logs: str) -> list[str]:
+    """What the construct's metric filters on Define's log group count in these lines."""
+    return [
+        name
+        for line in logs.splitlines()
+        for name, alternatives in METRIC_FILTERS["define"].items()
+        if any(json.loads(line).get(field) == value for field, value in alternatives)
+    ]
 
 
 @pytest.mark.usefixtures("unreachable_counter")
-def test_an_unreachable_counter_fails_closed_with_a_log_line_and_a_metric(
-    username: str, captured_logs: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unreachable_counter_fails_closed_with_a_log_line_and_a_metric(username: str, captured_logs: Any) -> None:
     assert define([SRP], username) == {"issueTokens": False, "failAuthentication": True}
     assert define([SRP, PASSWORD], username)["failAuthentication"] is True
     assert define([SRP, PASSWORD, RIGHT], username)["failAuthentication"] is True
-    assert "counter_unreachable" in captured_logs()
-    assert emf_metrics(capsys.readouterr().out).count("CounterUnreachable") == 3
+    lines = [json.loads(line) for line in captured_logs().splitlines()]
+    assert len(lines) == 3  # one a decision, the error in it
+    assert all(line["level"] == "ERROR" and line["reason"] == "counter_unreachable" for line in lines)
+    assert metrics(captured_logs()).count("CounterUnreachable") == 3
 
 
 @pytest.mark.usefixtures("unreachable_counter")
@@ -148,13 +150,15 @@ def test_a_users_sub_keys_the_count_whatever_spelling_of_the_name_signs_in(usern
         lambda_handler(event, None)
 
 
-def test_metrics_name_what_happened_and_carry_no_username(username: str, capsys: pytest.CaptureFixture[str]) -> None:
-    define([SRP, PASSWORD, RIGHT], username)
+def test_metrics_name_what_happened_and_carry_no_username(username: str, captured_logs: Any) -> None:
+    define([SRP, PASSWORD, RIGHT], username)  # tokens: counted by post-authentication's line
     define([SRP, PASSWORD, WRONG], username)
-    failed_sign_in(username)
-    out = capsys.readouterr().out
-    assert emf_metrics(out) == ["SignInPassed", "WrongAnswer", "AttemptsExhausted", "WrongAnswer"]
-    assert username not in out and "example.com" not in out
-    for line in out.splitlines():
-        if '"_aws"' in line:
-            assert json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    for _ in range(THRESHOLD):
+        failed_sign_in(username)
+    with pytest.raises(SignInLocked):
+        define([SRP], username)
+    logs = captured_logs()
+    counted = metrics(logs)
+    assert counted.count("WrongAnswer") == 1 + THRESHOLD and counted.count("AttemptsExhausted") == THRESHOLD
+    assert counted[-1] == "LockedOut" and "TriggerError" not in counted
+    assert username not in logs and "example.com" not in logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -119,6 +120,23 @@ def test_logs_never_hold_the_answer_or_the_attempt(lambda_context, captured_logs
     run(lambda_context, "wrongguess")
     run(lambda_context, ANSWER)
     logs = captured_logs()
-    assert '"answer_correct":true' in logs.replace(" ", "")
+    assert '"correct":true' in logs.replace(" ", "")
     for secret in (ANSWER, ANSWER.lower(), "wrongguess", "privateChallengeParameters", "challengeAnswer"):
         assert secret not in logs
+
+
+def test_an_internal_error_is_one_error_line_counted_as_a_trigger_error(
+    lambda_context, monkeypatch, captured_logs
+) -> None:
+    from stacks.captcha_auth.monitoring import METRIC_FILTERS
+
+    def explode(_: str) -> str:
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(verify_auth_challenge, "normalise", explode)
+    run(lambda_context)
+    (line,) = captured_logs().splitlines()
+    record = json.loads(line)
+    assert record["level"] == "ERROR" and record["correct"] is False and record["error_type"] == "RuntimeError"
+    counted = [m for m, alts in METRIC_FILTERS["verify"].items() if any(record.get(f) == v for f, v in alts)]
+    assert counted == ["TriggerError"]
