@@ -278,10 +278,19 @@ class _LogBytes(io.TextIOBase):
 
 @contextmanager
 def _counted_logs() -> Iterator[_LogBytes]:
+    """The logger's handler (Powertools' stream handler, which holds the stdout of import
+    time) and stdout itself both write to the counter while the block runs."""
     ensure_lambdas_importable()
+    from captcha_auth.common import logger
+
     counted = _LogBytes()
-    with redirect_stdout(counted):
-        yield counted
+    handler = logger.registered_handler
+    previous = handler.setStream(counted)  # type: ignore[attr-defined]
+    try:
+        with redirect_stdout(counted):
+            yield counted
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
 
 
 def _handler(case: Case) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

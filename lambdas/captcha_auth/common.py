@@ -19,8 +19,11 @@ import json
 import logging
 import os
 import re
-import sys
+from collections.abc import Iterable
 from typing import Any
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.logging.formatter import BasePowertoolsFormatter
 
 # Our name for the custom challenge, written to challengeMetadata by Create and checked by
 # Define. A CUSTOM_CHALLENGE entry carrying any other name is refused.
@@ -71,70 +74,89 @@ def captcha_rounds(session: list[dict]) -> int:
 
 # ---- The audit log ---------------------------------------------------------------------
 #
-# One compact JSON line per decision, written to stdout, where Lambda (JSON log format) stores
-# it as it is. It carries the decision's own fields and the request id, nothing CloudWatch
-# records anyway (time, function, version, log stream) and no level for INFO (Lambda files a
-# line without one as INFO): at $0.50 per GB every byte of a line is paid for six times a
-# sign-in. The metrics come from these same lines: the construct's metric filters count them
-# (stacks/captcha_auth/monitoring.py), so no line is written twice, once as a log and once as
-# an embedded-metric record. Events are never logged: each handler names its fields.
+# One compact JSON line per decision, written to stdout by Powertools' Logger, where Lambda
+# (JSON log format) stores it as it is. A formatter of our own (Powertools' documented way to
+# bring one) keeps the line to the decision's fields and the request id: nothing CloudWatch
+# records anyway (time, function, version, log stream, the Logger's service key) and no level
+# for INFO (Lambda files a line without one as INFO). At $0.50 per GB every byte of a line is
+# paid for six times a sign-in, and the default formatter's keys add about 130 bytes a line.
 #
-# Powertools' Logger and Metrics were measured and replaced by this: importing them (with
-# the bundle as deployed) cost 35-130 ms of every cold start, and their lines carried about
-# 130 bytes of keys this log doesn't need.
+# Powertools is used although importing it adds to every cold start (measured against the
+# bundle: about 120-165 ms without .pyc, 25-55 ms with the bundled .pyc, per handler; less for
+# Define, whose botocore shares its dependencies): it is the logging library made for Lambda,
+# and it applies Lambda's log level (AWS_LAMBDA_LOG_LEVEL) and keeps our lines off the
+# runtime's root handler, which a hand-written logger would have to keep doing itself. A
+# narrower import saves nothing: `aws_lambda_powertools.logging` runs the package's __init__,
+# which loads Logger, Metrics, Tracer (lazily) and the botocore user-agent hook either way.
+#
+# Metrics stay metric filters on these lines (stacks/captcha_auth/monitoring.py), not
+# Powertools' Metrics: one line per decision, and nothing logged twice, once as a log and once
+# as an embedded-metric record. Events are never logged: each handler names its fields.
 
 # Lambda's names for the levels it filters on (log-level filtering reads the "level" key).
 _LAMBDA_LEVELS = {logging.WARNING: "WARN", logging.ERROR: "ERROR", logging.CRITICAL: "FATAL"}
-_request_id: str | None = None
+# Keys the Logger appends to every formatter that this log leaves out: the log group names the
+# function, and nothing is sampled.
+_UNWRITTEN_KEYS = frozenset({"service", "sampling_rate"})
 
 
-class CompactJsonFormatter(logging.Formatter):
-    """{"message": ..., ["level": WARN|ERROR,] <the decision's fields>, "requestId": ...}"""
+class CompactJsonFormatter(BasePowertoolsFormatter):
+    """{"message": ..., ["level": WARN|ERROR,] <the decision's fields>, <appended keys>}, where
+    the one appended key is the request id (start_invocation)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys: dict[str, Any] = {}
+
+    def append_keys(self, **additional_keys: Any) -> None:
+        self._keys.update({k: v for k, v in additional_keys.items() if k not in _UNWRITTEN_KEYS})
+
+    def get_current_keys(self) -> dict[str, Any]:
+        return dict(self._keys)
+
+    def remove_keys(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            self._keys.pop(key, None)
+
+    def clear_state(self) -> None:
+        self._keys.clear()
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {"message": record.getMessage()}
         if record.levelno in _LAMBDA_LEVELS:
             line["level"] = _LAMBDA_LEVELS[record.levelno]
         line.update(getattr(record, "fields", {}))
-        if _request_id is not None:
-            line["requestId"] = _request_id
+        line.update(self._keys)
         return json.dumps(line, separators=(",", ":"))
 
 
-class _StdoutHandler(logging.Handler):
-    """Writes each line to whatever sys.stdout is at the time (Lambda's, or a test's)."""
+SERVICE = "captcha_auth"
+logger = Logger(service=SERVICE, logger_formatter=CompactJsonFormatter())
+# Powertools filters the root logger's handlers (Lambda's runtime formats their lines); not
+# propagating also keeps out any handler added later, so each line is written once.
+logging.getLogger(SERVICE).propagate = False
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stdout.write(self.format(record) + "\n")
-        except Exception:  # a log line must never fail a sign-in
-            self.handleError(record)
-
-
-class TriggerLogger(logging.Logger):
-    """The triggers' logger: not the root logger's children (Lambda's runtime formats those),
-    so each line is written once, by this handler, in this format."""
-
-    def __init__(self) -> None:
-        super().__init__("captcha_auth", logging.INFO)
-        self.propagate = False
-        self.registered_formatter = CompactJsonFormatter()
-        self.registered_handler = _StdoutHandler()
-        self.registered_handler.setFormatter(self.registered_formatter)
-        self.addHandler(self.registered_handler)
-
-
-logger = TriggerLogger()
+_LOG_METHODS = {
+    logging.DEBUG: logger.debug,
+    logging.INFO: logger.info,
+    logging.WARNING: logger.warning,
+    logging.ERROR: logger.error,
+    logging.CRITICAL: logger.critical,
+}
 
 
 def start_invocation(context: Any) -> None:
-    """Called first by every handler: the request id its lines carry (None outside Lambda)."""
-    global _request_id
+    """Called first by every handler: the request id its lines carry (none outside Lambda).
+    Powertools' append_keys, not its inject_lambda_context decorator: that one appends five
+    more keys (function name, ARN, memory, cold start) this log drops, and took 3-5x as long."""
     request_id = getattr(context, "aws_request_id", None)
-    _request_id = request_id if isinstance(request_id, str) else None
+    if isinstance(request_id, str):
+        logger.append_keys(requestId=request_id)
+    else:
+        logger.remove_keys(["requestId"])
 
 
 def audit(message: str, level: int = logging.INFO, **fields: Any) -> None:
     """One line: `message` names what was decided, `fields` are short fixed codes and counts,
     never input (a username, an answer, a token, the event)."""
-    logger.log(level, message, extra={"fields": fields})
+    _LOG_METHODS[level](message, extra={"fields": fields})
