@@ -43,9 +43,19 @@ def _reads_templates(item: pytest.Item) -> bool:
     return item.path.parent.name == "infra"
 
 
+# End-to-end tests on a stack that deploys in the background (tests/e2e/conftest.py).
+_BACKGROUND_STACKS = ("lockout_deployment", "provider_deployment")
+
+
+def _order(item: pytest.Item) -> tuple[bool, bool]:
+    needs_background_stack = any(name in getattr(item, "fixturenames", ()) for name in _BACKGROUND_STACKS)
+    return _reads_templates(item), needs_background_stack
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The template tests last (stable otherwise), so the synth has the handler tests' time."""
-    items.sort(key=_reads_templates)
+    """The template tests last, and the end-to-end tests on a background deploy after the others
+    (stable otherwise), so the synths and deploys have the other tests' time."""
+    items.sort(key=_order)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -133,11 +133,15 @@ class OutlineCaptcha(ImageCaptcha):
         offset = int(average * 0.1)
         for glyph in glyphs:
             w, h = glyph.size
-            image.paste(glyph, (offset, (self._height - h) // 2), glyph.convert("L").point(self.lookup_table))
+            image.paste(glyph, (offset, self._glyph_top(h)), glyph.convert("L").point(self.lookup_table))
             offset += w - secrets.randbelow(overlap + 1)
         if width > self._width:
             image = image.resize((self._width, self._height))
         return image
+
+    def _glyph_top(self, height: int) -> int:
+        """Where a glyph this tall sits: centred (bench/attack/ varies it)."""
+        return (self._height - height) // 2
 
 
 def sine_warp(im: Image, amp_y: float, period_y: float, amp_x: float, period_x: float, fill: Colour) -> Image:
@@ -191,14 +195,21 @@ class Renderer:
         self.style = style
         self._captcha = OutlineCaptcha(style)
 
+    def colours(self) -> tuple[Colour, InkColour]:
+        return night_colours()
+
+    def decorate(self, im: Image, ink: InkColour, background: Colour) -> None:
+        """The noise, drawn over the glyphs before the warp bends both."""
+        if self.style.dots:
+            noise_dots(im, ink, self.style.dots)
+        if self.style.arcs:
+            noise_arcs(im, ink, self.style.arcs, self.style.arc_width)
+
     def __call__(self, answer: str) -> Image:
         style = self.style
-        background, ink = night_colours()
+        background, ink = self.colours()
         im = self._captcha.create_captcha_image(answer, ink, background)
-        if style.dots:
-            noise_dots(im, ink, style.dots)
-        if style.arcs:
-            noise_arcs(im, ink, style.arcs, style.arc_width)
+        self.decorate(im, ink, background)
         im = sine_warp(
             im,
             uniform(*style.warp_amp) * (1 if secrets.randbelow(2) else -1),

@@ -1,42 +1,83 @@
-"""One local deployment for the end-to-end tests: a fresh emulator on a free loopback port,
-the real CDK CLI's bootstrap and deploy, and a user. The emulator is stopped, by its PID, even
-when a test fails."""
+"""One local emulator for the end-to-end tests: a fresh one on a free loopback port, the real CDK
+CLI's bootstrap and deploys, and a user per stack. The stacks with other settings (lockout,
+provider) deploy on threads beside the first one, only if a collected test needs them, while the
+tests that don't run. The emulator is stopped, by its PID, even when a test fails."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from offline.emulator import WITH_INSPECTOR, Emulator, create_user, deploy, random_password
+from offline.emulator import WITH_INSPECTOR, Emulator, create_user, random_password
 from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
 
 
+def provider_context(standin_url: str) -> dict[str, str]:
+    """captchaProvider=turnstile, verifying against the stand-in."""
+    return {
+        "captchaProvider": "turnstile",
+        "captchaSiteKey": TURNSTILE_TEST_SITE_KEY,
+        "captchaHostnames": "127.0.0.1,localhost",
+        "captchaVerifyUrl": f"{standin_url}/turnstile/v0/siteverify",
+    }
+
+
+def _needed(session: pytest.Session, fixture: str) -> bool:
+    return any(fixture in getattr(item, "fixturenames", ()) for item in session.items)
+
+
 @pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future]]:
+    """Bootstrap once and deploy the main stack; then every other stack the collected tests need,
+    on threads, while the tests on the main stack run (they are ordered first: tests/conftest.py)."""
+    from offline.emulator import bootstrap, deploy_stack
+
     workdir = tmp_path_factory.mktemp("offline")
+    others: dict[str, tuple[str, dict[str, str]]] = {}
+    if _needed(request.session, "lockout_deployment"):
+        others["lockout"] = (f"{STACK}Lockout", LOCKOUT_CONTEXT)
+    if _needed(request.session, "provider_deployment"):
+        standin = request.getfixturevalue("standin")
+        others["provider"] = (f"{STACK}Provider", provider_context(standin.url))
     with Emulator(workdir=workdir, launcher=WITH_INSPECTOR) as emulator:
-        outputs = deploy(emulator.endpoint, workdir, STACK)
-        email, password = "e2e.user@example.com", random_password()
-        deployment = Deployment(emulator=emulator, outputs=outputs, email=email, password=password)
-        create_user(deployment.client("cognito-idp"), deployment.pool_id, email, password)
-        yield deployment
+        bootstrap(emulator.endpoint, workdir)
+        futures = {"emulator": _done(emulator), "main": _done(deploy_stack(emulator.endpoint, workdir, STACK))}
+        with ThreadPoolExecutor(max(1, len(others)), thread_name_prefix="cdk-deploy") as pool:
+            for key, (name, context) in others.items():
+                folder = Path(tmp_path_factory.mktemp(key))
+                futures[key] = pool.submit(deploy_stack, emulator.endpoint, folder, name, context)
+            yield futures
     assert emulator.process is not None and emulator.process.poll() is not None  # stopped
 
 
-@pytest.fixture(scope="session")
-def lockout_deployment(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
-    """A second stack in the same emulator, deployed with LOCKOUT_CONTEXT, and its own user."""
-    from offline.emulator import deploy_stack
+def _done(value: object) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
-    workdir = tmp_path_factory.mktemp("lockout")
-    outputs = deploy_stack(deployment.emulator.endpoint, workdir, f"{STACK}Lockout", LOCKOUT_CONTEXT)
-    locked = Deployment(
-        emulator=deployment.emulator, outputs=outputs, email="lockout.user@example.com", password=random_password()
+
+def _user(stacks: dict[str, Future], key: str, email: str) -> Deployment:
+    """The stack's outputs (waiting for its deploy) and a fresh user in its pool."""
+    deployment = Deployment(
+        emulator=stacks["emulator"].result(), outputs=stacks[key].result(), email=email, password=random_password()
     )
-    create_user(locked.client("cognito-idp"), locked.pool_id, locked.email, locked.password)
-    return locked
+    create_user(deployment.client("cognito-idp"), deployment.pool_id, deployment.email, deployment.password)
+    return deployment
+
+
+@pytest.fixture(scope="session")
+def deployment(_stacks: dict[str, Future]) -> Deployment:
+    return _user(_stacks, "main", "e2e.user@example.com")
+
+
+@pytest.fixture(scope="session")
+def lockout_deployment(_stacks: dict[str, Future]) -> Deployment:
+    """A second stack in the same emulator, deployed with LOCKOUT_CONTEXT, and its own user."""
+    return _user(_stacks, "lockout", "lockout.user@example.com")
 
 
 @dataclass
@@ -62,28 +103,13 @@ def standin() -> Iterator[StandIn]:
 
 
 @pytest.fixture(scope="session")
-def provider_deployment(
-    deployment: Deployment, standin: StandIn, tmp_path_factory: pytest.TempPathFactory
-) -> Deployment:
+def provider_deployment(_stacks: dict[str, Future], standin: StandIn) -> Deployment:
     """A third stack in the same emulator with captchaProvider=turnstile, verifying against the
     stand-in; its secret key set the way an operator sets it (put-secret-value)."""
-    from offline.emulator import deploy_stack
-
-    context = {
-        "captchaProvider": "turnstile",
-        "captchaSiteKey": TURNSTILE_TEST_SITE_KEY,
-        "captchaHostnames": "127.0.0.1,localhost",
-        "captchaVerifyUrl": f"{standin.url}/turnstile/v0/siteverify",
-    }
-    name = f"{STACK}Provider"
-    outputs = deploy_stack(deployment.emulator.endpoint, tmp_path_factory.mktemp("provider"), name, context)
-    provider = Deployment(
-        emulator=deployment.emulator, outputs=outputs, email="provider.user@example.com", password=random_password()
-    )
+    provider = _user(_stacks, "provider", "provider.user@example.com")
     secrets_client = provider.client("secretsmanager")
     (secret,) = [
         s for s in secrets_client.list_secrets()["SecretList"] if "turnstile secret key" in s.get("Description", "")
     ]
     secrets_client.put_secret_value(SecretId=secret["ARN"], SecretString=standin.secret)
-    create_user(provider.client("cognito-idp"), provider.pool_id, provider.email, provider.password)
     return provider
