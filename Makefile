@@ -12,7 +12,7 @@ CDK := npx --no-install cdk
 # Extra CLI arguments, e.g. make deploy CDK_ARGS="-c sandbox=true"
 CDK_ARGS ?=
 
-.PHONY: help install install-demo browser demo web test lint format lock bootstrap synth deploy destroy bench clean
+.PHONY: help install install-demo browser demo web test lint format lock bootstrap synth deploy destroy bench attack attack-install clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -104,6 +104,15 @@ destroy: install ## Delete the stack (the pool stays unless deployed with sandbo
 
 bench: install ## Benchmarks: time and cost beside their floors (writes bench/RESULTS.md)
 	$(PY) -m bench --write
+
+# The attack harness's learned attackers need torch (CPU build, ~1 GB installed): its own
+# requirements file and target, never part of `make install`, `make test` or CI.
+attack-install: install ## torch for the learned attackers of `make attack` (~1 GB; not needed by anything else)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements-attack.txt
+
+attack: install ## Attack the shipped CAPTCHA as bench/RESULTS.md does (~1 hour on 2 cores; torch: make attack-install)
+	$(PY) -m bench.attack image $(IMAGE_ATTACK_ARGS)
+	$(PY) -m bench.attack audio $(AUDIO_ATTACK_ARGS)
 
 clean: ## Remove build output
 	rm -rf cdk.out .demo web/dist web/public/config.json test-artifacts .pytest_cache .mypy_cache .ruff_cache
