@@ -175,6 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(top, flush=True)
     sections = run_sections(selected, SMOKE if args.smoke else FULL, lambda s: print(s.render(), flush=True))
     if args.write:
-        args.output.write_text(top + "\n" + "\n".join(section.render() for section in sections))
-        print(f"wrote {args.output.name}")
+        kept = attack_results(args.output)
+        args.output.write_text(top + "\n" + "\n".join(section.render() for section in sections) + kept)
+        print(f"wrote {args.output.name}" + (" (the attack results below it kept)" if kept else ""))
     return 0
+
+
+# The attack harness's dated results (python -m bench.attack; about an hour of CPU, with torch)
+# sit at the end of RESULTS.md under this heading: a benchmark run keeps them as they are.
+ATTACKS_HEADING = "\n## CAPTCHA strength: attacks and readers\n"
+
+
+def attack_results(path: Path) -> str:
+    text = path.read_text() if path.is_file() else ""
+    start = text.find(ATTACKS_HEADING)
+    return text[start:] if start >= 0 else ""

@@ -152,7 +152,12 @@ def test_captcha_strength_runs_when_present() -> None:
 
 
 def test_entry_point_prints_and_writes_results(tmp_path: Path) -> None:
+    """It rewrites the file but keeps the attack harness's results at its end."""
+    from bench.run import ATTACKS_HEADING
+
     output = tmp_path / "RESULTS.md"
+    attacks = ATTACKS_HEADING + "\n| attacker | whole answer % |\n|---|---|\n| ctc | 12.3 |\n"
+    output.write_text("# Benchmarks\n\nan earlier run's figures\n" + attacks)
     command = [sys.executable, "-m", "bench", "--smoke", "--sections", "deploy", "--write", "--output", str(output)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     deploy_seconds = re.search(r"\| cdk deploy \(with bundling\) \| ([0-9.]+) \|", result.stdout)
@@ -163,6 +168,7 @@ def test_entry_point_prints_and_writes_results(tmp_path: Path) -> None:
     for expected in ("UTC", "Machine:", "CPUs", "Python 3.", "aws-cdk-lib ", "captcha ", "pillow ", "powertools "):
         assert expected in written, expected
     assert "5. Offline deploy" in written
+    assert "an earlier run's figures" not in written and written.endswith(attacks)
 
 
 def test_entry_point_rejects_unknown_sections() -> None:
