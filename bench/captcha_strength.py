@@ -22,21 +22,18 @@ import argparse
 import io
 import math
 import os
-import secrets
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import wave
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from captcha.audio import AudioCaptcha
 from captcha.image import DEFAULT_FONTS, ImageCaptcha
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFont
 
+from bench.attack.harness import char_accuracy
+from bench.attack.tesseract import STRENGTH_PIPELINES, ocr_images, tesseract_version
 from bench.common import ensure_lambdas_importable
 
 ensure_lambdas_importable()
@@ -104,133 +101,11 @@ def encode_png(im: Image.Image) -> bytes:
 
 
 # --------------------------------------------------------------------------
-# OCR attack: typical "off-the-shelf" preprocessing, nothing CAPTCHA-specific.
+# OCR attack: typical "off-the-shelf" preprocessing, nothing CAPTCHA-specific
+# (bench/attack/tesseract.py, shared with the attack harness).
 # --------------------------------------------------------------------------
 
-
-def otsu_threshold(gray: Image.Image) -> int:
-    hist = gray.histogram()
-    total = sum(hist)
-    sum_all = sum(i * h for i, h in enumerate(hist))
-    best_t, best_var, w_b, sum_b = 0, -1.0, 0, 0
-    for t, h in enumerate(hist):
-        w_b += h
-        if w_b == 0 or w_b == total:
-            continue
-        sum_b += t * h
-        w_f = total - w_b
-        m_b, m_f = sum_b / w_b, (sum_all - sum_b) / w_f
-        var = w_b * w_f * (m_b - m_f) ** 2
-        if var > best_var:
-            best_t, best_var = t, var
-    return best_t
-
-
-def preprocess(im: Image.Image, median: bool) -> Image.Image:
-    gray = ImageOps.grayscale(im)
-    hist = gray.histogram()
-    if sum(i * h for i, h in enumerate(hist)) < 128 * sum(hist):
-        gray = ImageOps.invert(gray)  # light-on-dark: make the text the dark part
-    if median:  # removes the dot noise, at some cost to thin strokes
-        gray = gray.filter(ImageFilter.MedianFilter(3))
-    gray = gray.resize((gray.width * 3, gray.height * 3), Image.Resampling.LANCZOS)
-    t = otsu_threshold(gray)
-    bw = gray.point(lambda v: 255 if v > t else 0)  # text black, background white
-    return ImageOps.expand(bw, border=30, fill=255)  # Tesseract wants margins
-
-
-PIPELINES: dict[str, tuple[bool, int]] = {  # name -> (median filter, page segmentation mode)
-    "otsu/psm7": (False, 7),
-    "median+otsu/psm7": (True, 7),
-    "median+otsu/psm8": (True, 8),
-}
-
-
-def tesseract_batch(paths: list[str], psm: int, workdir: str) -> list[str | None]:
-    """OCR many images in one tesseract run (model loading dominates a single call).
-
-    None marks an image tesseract crashed on (5.3 sometimes dies with SIGFPE on
-    these images); the batch is bisected so one bad image costs only its read.
-    """
-    listing = os.path.join(workdir, f"list-{psm}-{secrets.token_hex(4)}.txt")
-    with open(listing, "w") as f:
-        f.write("\n".join(paths) + "\n")
-    command = [
-        "tesseract",
-        listing,
-        "stdout",
-        "--oem",
-        "1",
-        "--psm",
-        str(psm),
-        "-c",
-        "tessedit_char_whitelist=" + ALPHABET,
-        # Random strings: the dictionaries only pull reads towards words.
-        "-c",
-        "load_system_dawg=0",
-        "-c",
-        "load_freq_dawg=0",
-    ]
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # parallelism comes from our workers
-    run = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    pages = run.stdout.split("\f")  # one page per input image, form-feed separated
-    if len(pages) == len(paths) + 1 and not pages[-1].strip():
-        pages.pop()
-    if run.returncode != 0 or len(pages) != len(paths):
-        if len(paths) == 1:
-            return [None]
-        half = len(paths) // 2
-        return tesseract_batch(paths[:half], psm, workdir) + tesseract_batch(paths[half:], psm, workdir)
-    return ["".join(ch for ch in page.upper() if ch in ALPHABET) for page in pages]
-
-
-def ocr_images(images: list[Image.Image], workers: int) -> dict[str, list[str | None]]:
-    """Read every image with every pipeline; returns pipeline -> reads (None: crashed)."""
-    reads: dict[str, list[str | None]] = {}
-    with tempfile.TemporaryDirectory(prefix="captcha-ocr-") as tmp, ThreadPoolExecutor(workers) as pool:
-        for name, (median, psm) in PIPELINES.items():
-            paths = []
-            for i, im in enumerate(images):
-                path = os.path.join(tmp, f"{i}.png")
-                preprocess(im, median).save(path)
-                paths.append(path)
-            size = math.ceil(len(paths) / workers)
-            chunks = [paths[k : k + size] for k in range(0, len(paths), size)]
-            results = pool.map(lambda chunk, psm=psm: tesseract_batch(chunk, psm, tmp), chunks)
-            reads[name] = [text for chunk in results for text in chunk]
-    return reads
-
-
-def levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def char_accuracy(pred: str | None, answer: str) -> float:
-    """1 - edit distance / length: credits partly right reads, penalises dropped/extra chars."""
-    return max(0.0, 1 - levenshtein(pred or "", answer) / len(answer))
-
-
-def tesseract_version() -> str | None:
-    """Tesseract's version line, or None (with a message) when OCR cannot run here."""
-    if shutil.which("tesseract") is None:
-        print("tesseract is not installed: OCR skipped, timing and size figures only (apt-get install tesseract-ocr).")
-        return None
-    with tempfile.TemporaryDirectory(prefix="captcha-ocr-") as tmp:  # probe: binary + English model
-        probe = os.path.join(tmp, "probe.png")
-        Image.new("L", (64, 32), 255).save(probe)
-        run = subprocess.run(["tesseract", probe, "stdout"], capture_output=True, text=True, check=False)
-    if run.returncode != 0:
-        print(f"tesseract cannot run ({run.stderr.strip()[-200:]}): OCR skipped, timing and size figures only.")
-        return None
-    version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True, check=False)
-    lines = (version.stdout or version.stderr).splitlines()
-    return lines[0] if lines else "tesseract"
+PIPELINES = [pipeline.name for pipeline in STRENGTH_PIPELINES]
 
 
 # --------------------------------------------------------------------------
@@ -267,7 +142,7 @@ def bench_images(samples: int, ocr: bool, workers: int, save_dir: str | None) ->
         fits = "yes" if url_max <= PARAM_LIMIT else "NO"
         ocr_cols, note = f"{'-':>9} {'-':>8} {'-':>8}", ""
         if ocr:
-            per_pipe = ocr_images(images, workers)
+            per_pipe = ocr_images(images, workers, ALPHABET, STRENGTH_PIPELINES)
             exact = {p: sum(r == a for r, a in zip(rs, answers, strict=True)) / samples for p, rs in per_pipe.items()}
             chars = {
                 p: statistics.mean(char_accuracy(r, a) for r, a in zip(rs, answers, strict=True))
