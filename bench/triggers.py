@@ -338,14 +338,15 @@ def warm_latency(case: Case, calls: int) -> dict[str, float]:
 
 
 def floor_renderer() -> Any:
-    """A bare ImageCaptcha built with the handler's own arguments (read from its renderer, so
-    the two can never drift apart)."""
+    """A bare ImageCaptcha of the shipped style's size, faces and font sizes (read from the
+    style, so the two can never drift apart): the library's own picture, without the outlines,
+    noise and warp the shipped one adds."""
     ensure_lambdas_importable()
     from captcha.image import ImageCaptcha
 
-    from captcha_auth.challenge import _image as ours
+    from captcha_auth.challenge import SHIPPED_STYLE as style
 
-    return ImageCaptcha(width=ours._width, height=ours._height, fonts=ours._fonts, font_sizes=ours._font_sizes)
+    return ImageCaptcha(width=style.width, height=style.height, fonts=list(style.fonts), font_sizes=style.font_sizes)
 
 
 def create_vs_floor(calls: int) -> dict[str, float]:
