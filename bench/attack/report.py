@@ -20,11 +20,13 @@ from bench.common import ROOT
 from bench.run import ATTACKS_HEADING, RESULTS
 
 READINGS = Path(__file__).resolve().parent / "readings"
+# The shipped design was read in its trial under its candidate's name.
+READ_AS = {"shipped": "hollow5-noise"}
 
 
 def readings(variant: str) -> tuple[int, int, float] | None:
     """(read right, images, character accuracy) of a variant's reading trial, if it had one."""
-    path = READINGS / f"{variant}.tsv"
+    path = READINGS / f"{READ_AS.get(variant, variant)}.tsv"
     if not path.is_file():
         return None
     rows = [line.split("\t") for line in path.read_text().splitlines() if line.strip()]
@@ -33,6 +35,13 @@ def readings(variant: str) -> tuple[int, int, float] | None:
         sum(a == r for a, r in zip(answer.strip(), read.strip().upper(), strict=False)) for _, answer, read in rows
     )
     return right, len(rows), chars / sum(len(answer.strip()) for _, answer, _ in rows)
+
+
+def _variant_meta(name: str) -> dict[str, Any]:
+    from bench.attack.image_variants import VARIANTS
+
+    variant = VARIANTS.get(name)
+    return {"alphabet": variant.alphabet, "length": variant.length} if variant else {}
 
 
 def _described(values: dict[str, Any]) -> str:
@@ -49,7 +58,7 @@ def image_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     best: dict[tuple[str, str, str], dict[str, Any]] = {}
     meta: dict[str, dict[str, Any]] = {}
     for run in runs:
-        meta.update(run.get("variants", {}))
+        meta.update({name: info for name, info in run.get("variants", {}).items() if info.get("alphabet")})
         for result in run["results"]:
             trained_on = result.get("extra", {}).get("trained_on", result["variant"])
             key = (result["variant"], trained_on, result["attacker"])
@@ -67,7 +76,7 @@ def image_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
                 else "–"
             )
             read = readings(variant) if trained_on == variant else None
-            info = meta.get(variant, {})
+            info = meta.get(variant) or _variant_meta(variant)
             table.append(
                 f"| {variant} | {info.get('alphabet', '')} × {info.get('length', '')} | "
                 f"{f'{read[0]}/{read[1]} ({100 * read[0] / read[1]:.0f} %)' if read else '–'} | "
@@ -128,7 +137,7 @@ def section(image_runs: list[dict[str, Any]], audio_runs: list[dict[str, Any]]) 
                 f"{row['whole_pct']:.1f} | {row['char_pct']:.1f} | {row['eval_samples']} | "
                 f"{row['train_samples'] or '–'} |"
             )
-    levels = next((run["shipped_levels"] for run in audio_runs if run.get("shipped_levels")), None)
+    levels = next((run["shipped_levels"] for run in reversed(audio_runs) if run.get("shipped_levels")), None)
     if levels:
         lines += [
             "",
