@@ -93,7 +93,7 @@ def image_rows(runs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     return table, curves
 
 
-def section(image_runs: list[dict[str, Any]], audio_runs: list[dict[str, Any]]) -> str:
+def section(image_runs: list[dict[str, Any]], audio_runs: list[dict[str, Any]], notes: list[str] | None = None) -> str:
     dates = sorted({run["date"][:10] for run in image_runs})
     settings = image_runs[-1]["settings"] if image_runs else {}
     lines = [
@@ -106,6 +106,7 @@ def section(image_runs: list[dict[str, Any]], audio_runs: list[dict[str, Any]]) 
         f"one thread; model input {settings.get('model_input', '?')}.",
         "- Readers: one person per variant, who never saw the answers, typed each of 30 fresh images on the "
         "first try; every reading is in bench/attack/readings/.",
+        *(f"- {note}" for note in notes or []),
         "",
         "**Image: people's first-try reading against each attacker** (%, whole answers)",
         "",
@@ -154,9 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", action="append", default=[], type=Path, help="an image run's --json file")
     parser.add_argument("--audio", action="append", default=[], type=Path, help="an audio run's --json file")
+    parser.add_argument("--note", action="append", default=[], help="a line about these runs (repeatable)")
     parser.add_argument("--write", action="store_true", help="replace the section at the end of bench/RESULTS.md")
     args = parser.parse_args(argv)
-    text = section([json.loads(p.read_text()) for p in args.image], [json.loads(p.read_text()) for p in args.audio])
+    image_runs = [json.loads(p.read_text()) for p in args.image]
+    text = section(image_runs, [json.loads(p.read_text()) for p in args.audio], args.note)
     print(text)
     if args.write:
         current = RESULTS.read_text()
