@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.common import Section, Table, fmt_ms, fmt_ratio, fmt_usd
-from bench.triggers import CREATE_IMAGE, DEFINE, POST_AUTH, VERIFY
+from bench.triggers import CREATE_IMAGE, DEFINE, DEFINE_STEPS, POST_AUTH, VERIFY
 
 # ---- published prices (us-east-1, on-demand, free tier not applied) ----------------------
 PRICES_READ_ON = "2026-11-22"
@@ -35,21 +35,31 @@ MILLION = 1_000_000
 
 # Invocations per sign-in. Happy path: define after SRP_A, after PASSWORD_VERIFIER and after the
 # CAPTCHA; one CAPTCHA created and verified; post-authentication. One wrong answer adds a
-# define, a create and a verify.
-HAPPY_PATH = {DEFINE.key: 3, CREATE_IMAGE.key: 1, VERIFY.key: 1, POST_AUTH.key: 1}
-ONE_WRONG_ANSWER = {DEFINE.key: 4, CREATE_IMAGE.key: 2, VERIFY.key: 2, POST_AUTH.key: 1}
-PATHS = {"happy path": HAPPY_PATH, "one wrong answer": ONE_WRONG_ANSWER}
-# Log lines per sign-in: one per invocation, but for Define's decision to issue tokens, whose
-# record is post-authentication's line. Define's lines are all about the measured one's size.
-LOG_LINES = {
-    "happy path": {**HAPPY_PATH, DEFINE.key: HAPPY_PATH[DEFINE.key] - 1},
-    "one wrong answer": {**ONE_WRONG_ANSWER, DEFINE.key: ONE_WRONG_ANSWER[DEFINE.key] - 1},
+# define, a create and a verify. Each of Define's steps is measured on its own (item 2).
+HAPPY_PATH = {
+    "define_start": 1,
+    DEFINE.key: 1,
+    "define_tokens": 1,
+    CREATE_IMAGE.key: 1,
+    VERIFY.key: 1,
+    POST_AUTH.key: 1,
 }
+ONE_WRONG_ANSWER = {**HAPPY_PATH, "define_retry": 1, CREATE_IMAGE.key: 2, VERIFY.key: 2}
+PATHS = {"happy path": HAPPY_PATH, "one wrong answer": ONE_WRONG_ANSWER}
 TARGET_TIMES_FLOOR = 1.5
 # CloudWatch custom metrics are billed per metric and month, whatever the traffic.
 METRIC_MONTH_USD = 0.30
 CAPTCHA_ATTEMPTS = {"happy path": 1, "one wrong answer": 2}
-MODULES = {case.key: case.module for case in (DEFINE, CREATE_IMAGE, VERIFY, POST_AUTH)}
+MODULES = {
+    **{step.key: DEFINE.module for step in DEFINE_STEPS},
+    **{case.key: case.module for case in (CREATE_IMAGE, VERIFY, POST_AUTH)},
+}
+LABELS = {
+    **{step.key: step.label.replace("define", "define_auth_challenge", 1) for step in DEFINE_STEPS},
+    **{case.key: case.module.rsplit(".", 1)[1] for case in (CREATE_IMAGE, VERIFY, POST_AUTH)},
+}
+# Cold starts are timed once per function: each of Define's steps takes Define's.
+COLD_KEY = {key: DEFINE.key if module == DEFINE.module else key for key, module in MODULES.items()}
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,8 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         warm_billed = max(1, math.ceil(warm_ms))
         cold = {}
         for variant, suffix in (("no_pyc", "bundled"), ("pyc", "pyc")):
-            init = figures[f"{key}.cold_import_{suffix}_ms"] * scale
-            first = figures[f"{key}.cold_first_call{'_pyc' if variant == 'pyc' else ''}_ms"] * scale
+            init = figures[f"{COLD_KEY[key]}.cold_import_{suffix}_ms"] * scale
+            first = figures[f"{COLD_KEY[key]}.cold_first_call{'_pyc' if variant == 'pyc' else ''}_ms"] * scale
             cold[variant] = max(1, math.ceil(init)) + max(1, math.ceil(first))
         per_function[key] = {
             "warm": invocation_cost(warm_billed, config),
@@ -107,7 +117,7 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         }
         rows.append(
             [
-                module.rsplit(".", 1)[1],
+                LABELS[key],
                 str(config.memory_mb),
                 config.architecture,
                 f"{config.memory_mb / FULL_VCPU_MB:.2f}",
@@ -165,8 +175,7 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         warm = sum(n * per_function[k]["warm"] for k, n in path.items()) * MILLION
         cold_no_pyc = sum(n * per_function[k]["cold_no_pyc"] for k, n in path.items()) * MILLION
         cold_pyc = sum(n * per_function[k]["cold_pyc"] for k, n in path.items()) * MILLION
-        lines = LOG_LINES[name]
-        log_bytes = sum(n * per_function[k]["log_bytes"] for k, n in lines.items())
+        log_bytes = sum(n * per_function[k]["log_bytes"] for k, n in path.items())
         metric_bytes = sum(n * per_function[k]["metric_bytes"] for k, n in path.items())
         logs = log_bytes * MILLION / 1e9 * LOGS_PER_GB_INGESTED
         metrics = metric_bytes * MILLION / 1e9 * LOGS_PER_GB_INGESTED
@@ -226,10 +235,10 @@ def cost_section(figures: dict[str, float], template: dict[str, Any]) -> Section
         f"{PRICES_READ_ON}), GB = 10^9 bytes, on the bytes of the lines measured in item 2 (newline "
         "included), assuming Lambda's JSON log format stores a JSON line written to stdout as it is. "
         "Lambda's START/END/REPORT lines are not counted (the functions log system events at WARN). "
-        "Lines per sign-in: one per invocation, but none for Define's decision to issue tokens "
-        "(post-authentication's line records it); all of Define's lines are taken at the measured "
-        "one's size. A lock-out also gets Lambda's own error line for the raised exception (not on "
-        "these paths).",
+        "Lines per sign-in: one per invocation, each step's as measured, and none for Define's "
+        "decision to issue tokens (post-authentication's line records it). The request id goes on "
+        "WARN and ERROR lines only (lambdas/captcha_auth/common.py says why). A lock-out also gets "
+        "Lambda's own error line for the raised exception (not on these paths).",
         "Metrics: counted from those same lines by metric filters on each log group, so they add no "
         f"log bytes (EMF bytes are measured, and 0). Custom metrics are billed ${METRIC_MONTH_USD:.2f} "
         "per metric and month whatever the traffic (the same with EMF), as are the alarms; neither is "

@@ -4,6 +4,7 @@ render of the same size and faces, interleaved call by call in the same process.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import io
 import json
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass
@@ -107,6 +109,47 @@ POST_AUTH = Case(
     lambda r: isinstance(r.get("request"), dict),
 )
 WARMUP_CALLS = 3
+
+
+@dataclass(frozen=True)
+class DefineStep:
+    """One of Define's invocations in a sign-in: the session Cognito sends it at that point."""
+
+    key: str
+    label: str
+    session: tuple[tuple[str, bool, str | None], ...]
+    check: Check
+
+
+_SRP = ("SRP_A", True, None)
+_PASSWORD = ("PASSWORD_VERIFIER", True, None)
+_WRONG = ("CUSTOM_CHALLENGE", False, "CAPTCHA_CHALLENGE")
+_RIGHT = ("CUSTOM_CHALLENGE", True, "CAPTCHA_CHALLENGE")
+# Define runs after every answer, so three times in a sign-in, four with one wrong answer; each
+# step makes its own DynamoDB call (the lock check, the count, the reset), but the retry's. They
+# are timed in this order, sign-in after sign-in, each for a new user, as people's sign-ins reach
+# them: the lock check finds no record, the count creates one, the reset deletes it.
+DEFINE_STEPS = (
+    DefineStep(
+        "define_start",
+        "define: after SRP_A",
+        (_SRP,),
+        lambda r: _response(r).get("challengeName") == "PASSWORD_VERIFIER",
+    ),
+    DefineStep("define", "define: after the password", (_SRP, _PASSWORD), DEFINE.check),
+    DefineStep(
+        "define_retry",
+        "define: after a wrong answer",
+        (_SRP, _PASSWORD, _WRONG),
+        lambda r: _response(r).get("challengeName") == "CUSTOM_CHALLENGE",
+    ),
+    DefineStep(
+        "define_tokens",
+        "define: after the CAPTCHA",
+        (_SRP, _PASSWORD, _WRONG, _RIGHT),
+        lambda r: _response(r).get("issueTokens") is True,
+    ),
+)
 
 # Runs in a fresh interpreter: times the handler import and its first call separately, from
 # inside the process (interpreter start-up is reported apart, as process wall time).
@@ -337,6 +380,55 @@ def warm_latency(case: Case, calls: int) -> dict[str, float]:
     return figures
 
 
+def define_sign_ins(sign_ins: int) -> dict[str, dict[str, float]]:
+    """Warm figures for each of DEFINE_STEPS, from `sign_ins` sign-ins through all four."""
+    handler = _handler(DEFINE)
+    base = json.loads(DEFINE.event_json())
+    context = LocalLambdaContext()
+    timings: dict[str, list[float]] = {step.key: [] for step in DEFINE_STEPS}
+    cpu: dict[str, list[float]] = {step.key: [] for step in DEFINE_STEPS}
+    log_bytes = dict.fromkeys(timings, 0)
+    metric_bytes = dict.fromkeys(timings, 0)
+
+    def event(step: DefineStep, user: str) -> dict[str, Any]:
+        fresh = copy.deepcopy(base)
+        fresh["userName"] = fresh["request"]["userAttributes"]["sub"] = user
+        fresh["request"]["session"] = [
+            {"challengeName": name, "challengeResult": result, "challengeMetadata": meta}
+            for name, result, meta in step.session
+        ]
+        return fresh
+
+    with _counted_logs() as logs:
+        for n in range(WARMUP_CALLS + sign_ins):
+            user = str(uuid.uuid4())
+            events = [event(step, user) for step in DEFINE_STEPS]  # built outside the timing
+            for step, fresh in zip(DEFINE_STEPS, events, strict=True):
+                logs.reset()
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                result = handler(fresh, context)
+                elapsed_cpu = (time.thread_time() - start_cpu) * 1000
+                elapsed = (time.perf_counter() - start) * 1000
+                if not step.check(result):
+                    raise RuntimeError(f"{step.label}: not the expected path: {str(result)[:300]}")
+                if n >= WARMUP_CALLS:
+                    timings[step.key].append(elapsed)
+                    cpu[step.key].append(elapsed_cpu)
+                    log_bytes[step.key] += logs.logs.count
+                    metric_bytes[step.key] += logs.metrics.count
+    return {
+        key: {
+            "p50_ms": median(timings[key]),
+            "p99_ms": percentile(timings[key], 99),
+            "cpu_p50_ms": median(cpu[key]),
+            "calls": sign_ins,
+            "log_bytes": log_bytes[key] / sign_ins,
+            "metric_bytes": metric_bytes[key] / sign_ins,
+        }
+        for key in timings
+    }
+
+
 def floor_renderer() -> Any:
     """A bare ImageCaptcha of the shipped style's size, faces and font sizes (read from the
     style, so the two can never drift apart): the library's own picture, without the outlines,
@@ -403,7 +495,10 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         if case is CREATE_IMAGE
         else warm_latency(case, audio_calls if case is CREATE_AUDIO else warm_calls)
         for case in cases
+        if case is not DEFINE
     }
+    # Define's warm figures are its four steps along sign-ins (one of them is DEFINE's fixture).
+    warm.update(define_sign_ins(max(1, warm_calls // 2)))
 
     section = Section(title="2. Triggers: cold start and warm latency")
     for key, values in cold.items():
@@ -460,14 +555,17 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         )
     )
     warm_rows = []
-    for case in [DEFINE, CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH]:
-        if case.key not in warm:
+    for key, label in [
+        *((step.key, step.label) for step in DEFINE_STEPS),
+        *((case.key, case.label) for case in (CREATE_IMAGE, CREATE_AUDIO, VERIFY, POST_AUTH)),
+    ]:
+        if key not in warm:
             warm_rows.append(missing_audio + [""] * 4)
             continue
-        w = warm[case.key]
+        w = warm[key]
         warm_rows.append(
             [
-                case.label,
+                label,
                 str(int(w["calls"])),
                 fmt_ms(w["p50_ms"]),
                 fmt_ms(w["p99_ms"]),
@@ -478,7 +576,7 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         )
     section.tables.append(
         Table(
-            title="Warm: in-process calls on a fresh copy of the event",
+            title="Warm: in-process calls on a fresh copy of the event (Define: along sign-ins)",
             headers=["handler", "calls", "p50 ms", "p99 ms", "CPU p50 ms", "log bytes/call", "EMF bytes/call"],
             rows=warm_rows,
         )
@@ -516,7 +614,13 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         "(bytes include the newline). The metrics are counted from these lines by the construct's "
         "metric filters, so no handler writes an embedded-metric-format line (EMF bytes stay 0). "
         "CPU p50 is the handler thread's CPU time; the rest of p50 is waiting (define: one DynamoDB "
-        "call to the local emulator).",
+        "call to the local emulator, none after a wrong answer).",
+        f"Define, warm: {max(1, warm_calls // 2)} sign-ins, each for a new user, call it in the order "
+        "Cognito does (after SRP_A, after the password, after a wrong answer, after the right one), "
+        "so its DynamoDB calls meet the table as a person's sign-in does: the lock check finds no "
+        "record, the count creates one, the reset deletes it. Its decision to issue tokens writes "
+        "no line (post-authentication's is that record). Define's cold start is timed on the step "
+        "after the password.",
     ]
     if has_audio:
         section.notes.append(f"Audio is slow to render, so it is called {audio_calls} times, not {create_calls}.")

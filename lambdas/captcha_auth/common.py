@@ -101,8 +101,8 @@ _UNWRITTEN_KEYS = frozenset({"service", "sampling_rate"})
 
 
 class CompactJsonFormatter(BasePowertoolsFormatter):
-    """{"message": ..., ["level": WARN|ERROR,] <the decision's fields>, <appended keys>}, where
-    the one appended key is the request id (start_invocation)."""
+    """{"message": ..., ["level": WARN|ERROR,] <the decision's fields>, <appended keys>}.
+    audit() adds the request id to WARN and ERROR lines (start_invocation)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,18 +145,28 @@ _LOG_METHODS = {
 }
 
 
+# The request id of the invocation under way. It goes on WARN and ERROR lines only, where it ties
+# our line to Lambda's own lines about the same invocation (an error's stack trace, a timeout).
+# A decision line at INFO stands alone: it says what was decided, CloudWatch says when and where,
+# and no log of Cognito's carries Lambda's request id. Leaving it off them saves 51 of the
+# ~130 bytes of such a line, five lines a sign-in (bench/RESULTS.md, item 4).
+_request_id: dict[str, str] = {}
+
+
 def start_invocation(context: Any) -> None:
-    """Called first by every handler: the request id its lines carry (none outside Lambda).
-    Powertools' append_keys, not its inject_lambda_context decorator: that one appends five
-    more keys (function name, ARN, memory, cold start) this log drops, and took 3-5x as long."""
+    """Called first by every handler: the request id its problem lines carry (none outside
+    Lambda). Not Powertools' inject_lambda_context decorator: that one appends five more keys
+    (function name, ARN, memory, cold start) to every line, and took 3-5x as long."""
     request_id = getattr(context, "aws_request_id", None)
     if isinstance(request_id, str):
-        logger.append_keys(requestId=request_id)
+        _request_id["requestId"] = request_id
     else:
-        logger.remove_keys(["requestId"])
+        _request_id.clear()
 
 
 def audit(message: str, level: int = logging.INFO, **fields: Any) -> None:
     """One line: `message` names what was decided, `fields` are short fixed codes and counts,
     never input (a username, an answer, a token, the event)."""
+    if level >= logging.WARNING:
+        fields.update(_request_id)
     _LOG_METHODS[level](message, extra={"fields": fields})

@@ -12,7 +12,9 @@ Records expire with TTL once they can no longer matter.
 
 Atomicity: every change is one conditional UpdateItem (ADD for the count, a monotonic
 condition for the lock), so concurrent failures are all counted and a lock is never shortened;
-there is no read-modify-write.
+there is no read-modify-write. The two conditions of a failure are each other's complement, so
+exactly one holds: the one for a person's sign-in (no recent record) is tried first, and costs
+one request; a run of failures costs two.
 """
 
 from __future__ import annotations
@@ -102,24 +104,24 @@ class FailureCounter:
         failures = 0
         for _ in range(3):  # each race costs one more try: a fresh record appeared, or went stale
             try:
-                # Go on counting while the previous failure, or the end of the lock, is recent.
+                # A person's sign-in finds no record (a success deleted it) or a stale one, so
+                # this is tried first: one request. Start again from one.
                 item = self._call(
                     "update_item",
                     Key=key,
-                    UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp",
-                    ConditionExpression="last_failure > :recent OR locked_until > :recent",
+                    UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp REMOVE locked_until",
+                    ConditionExpression="attribute_not_exists(pk) OR "
+                    "(NOT last_failure > :recent AND NOT locked_until > :recent)",
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
             except ClientError:
-                try:  # no record, or a stale one: start again from one
+                try:  # the previous failure, or the end of the lock, is recent: go on counting
                     item = self._call(
                         "update_item",
                         Key=key,
-                        UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp "
-                        "REMOVE locked_until",
-                        ConditionExpression="attribute_not_exists(pk) OR "
-                        "(NOT last_failure > :recent AND NOT locked_until > :recent)",
+                        UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp",
+                        ConditionExpression="last_failure > :recent OR locked_until > :recent",
                         ExpressionAttributeValues=values,
                         ReturnValues="ALL_NEW",
                     )

@@ -167,8 +167,7 @@ def test_decision_is_logged_without_the_session(lambda_context, captured_logs) -
         "message": "define",
         "decision": "next",
         "reason": "captcha_retry",
-        "requestId": lambda_context.aws_request_id,
-    }
+    }  # no request id on a decision line: common.py says why
     assert "jane.doe@example.com" not in logs
     assert "CAPTCHA_CHALLENGE" not in logs
     assert "session" not in logs

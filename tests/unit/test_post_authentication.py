@@ -30,7 +30,6 @@ def test_one_audit_record_with_allow_listed_metadata(lambda_context, captured_lo
         "sub": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
         "client": "1example23456789",
         "meta": {"captchaFormat": "image", "appVersion": "1.0.0", "platform": "web"},
-        "requestId": lambda_context.aws_request_id,
     }  # no new device, no other keys: those fields are left out
 
 

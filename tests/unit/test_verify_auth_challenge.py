@@ -138,5 +138,7 @@ def test_an_internal_error_is_one_error_line_counted_as_a_trigger_error(
     (line,) = captured_logs().splitlines()
     record = json.loads(line)
     assert record["level"] == "ERROR" and record["correct"] is False and record["error_type"] == "RuntimeError"
+    # A problem line carries the request id, to find Lambda's own lines of the same invocation.
+    assert record["requestId"] == lambda_context.aws_request_id
     counted = [m for m, alts in METRIC_FILTERS["verify"].items() if any(record.get(f) == v for f, v in alts)]
     assert counted == ["TriggerError"]
