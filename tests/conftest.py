@@ -5,6 +5,11 @@ The triggers' failure counter needs a real DynamoDB API: the session starts the 
 emulator (offline/) once, on a free loopback port, creates the counter's table and key there,
 and configures the handlers as the construct does by default. tests/infra checks that the
 template gives each function exactly the variables it reads.
+
+The suite runs on every core (pytest-xdist): the tests that share a costly fixture are one unit
+of work, run by one worker (the end-to-end tests: one deployment; tests/infra: one set of
+prebuilt templates; the benchmark sections that share module fixtures), and the rest spread. Each
+worker has its own emulator for the handler tests. `-n 0` runs everything in one process.
 """
 
 from __future__ import annotations
@@ -34,13 +39,49 @@ _session = ExitStack()
 _endpoint: list[str] = []
 
 
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    """pytest-xdist's controller process only hands tests to its workers: it runs none."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before any test module (and so any handler) is imported."""
-    _endpoint.append(_session.enter_context(local_trigger_environment(HANDLER_SETTINGS)))
+    if not _is_xdist_controller(config):
+        _endpoint.append(_session.enter_context(local_trigger_environment(HANDLER_SETTINGS)))
 
 
 def _reads_templates(item: pytest.Item) -> bool:
     return item.path.parent.name == "infra"
+
+
+# Modules whose tests share module-scoped fixtures.
+_MODULE_UNITS = ("tests/bench/test_bench_smoke.py",)
+
+
+def _work_unit(nodeid: str) -> str:
+    """The tests one xdist worker runs together, from a test's id (tests/...::name[params])."""
+    path = nodeid.split("::", 1)[0]
+    folder = path.rpartition("/")[0]
+    if folder == "tests/e2e":
+        return "e2e"
+    if folder == "tests/infra":
+        return "templates"
+    if path in _MODULE_UNITS:
+        return path
+    return nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-by-scope scheduling with our units (_work_unit). Written here because its
+    own grouping (`--dist loadgroup`) renames test ids, which pytest 9 no longer allows: the
+    groups were silently ignored and every worker deployed its own stacks."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return WorkUnitScheduling(config, log)
 
 
 # End-to-end tests on a stack that deploys in the background (tests/e2e/conftest.py).
@@ -59,7 +100,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if any(map(_reads_templates, session.items)) and not session.config.option.collectonly:
+    """In one process, the templates are synthesized in the background from the start; an xdist
+    worker collects every test but runs a share, so it starts them with its first template test."""
+    in_worker = hasattr(session.config, "workerinput")
+    if not in_worker and any(map(_reads_templates, session.items)) and not session.config.option.collectonly:
         from tests.support import prebuilt
 
         prebuilt.start()
@@ -70,6 +114,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _reads_templates(item):
         from tests.support import prebuilt
 
+        prebuilt.start()  # (already started, in one process)
         prebuilt.wait()
 
 

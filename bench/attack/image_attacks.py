@@ -49,7 +49,9 @@ class Settings:
     train_on: str | None = None  # the learned attackers train on this variant's renders (default: the target's)
 
 
-QUICK = Settings(train=200, eval=50, ctc_minutes=0.5, cnn_minutes=0.5, max_epochs=1)
+# Enough for every code path (a few batches, one epoch, each pipeline), and no more: it runs in
+# the test suite.
+QUICK = Settings(train=96, eval=16, ctc_minutes=0.5, cnn_minutes=0.5, max_epochs=1)
 
 
 def torch_status() -> tuple[str | None, str | None]:

@@ -8,44 +8,15 @@ machine must not fail the suite.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bench.common import ROOT, Section
+from bench.common import Section
 from bench.cost import HAPPY_PATH, ONE_WRONG_ANSWER, PRICE_PER_REQUEST, WAF_CAPTCHA_PER_ATTEMPT, cost_section
-from bench.run import SMOKE, STRENGTH_SCRIPT, captcha_strength_section
-from bench.size import size_section
-from bench.synth import OUR_STACK, suite_section, synth_section
+from bench.run import SMOKE
+from bench.synth import OUR_STACK, synth_section
 from bench.triggers import DEFINE_STEPS, triggers_section
-
-# The offline suite takes ~40 s by itself; the smoke run times one small test file against the
-# floor instead, which exercises the same code path.
-SMOKE_SUITE = ("tests/unit/test_verify_auth_challenge.py",)
-_NUMBER = re.compile(r"\$?(\d[\d,]*(?:\.\d+)?)(?:×| MB| kB)?")
-
-
-def _number(cell: str) -> float | None:
-    match = _NUMBER.fullmatch(cell.strip())
-    return float(match.group(1).replace(",", "")) if match else None
-
-
-def row(text: str, label: str) -> list[float]:
-    """The numeric cells of the first table row whose first cell starts with `label`."""
-    for line in text.splitlines():
-        if not line.startswith("|"):
-            continue
-        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if cells[0].startswith(label):
-            return [value for value in map(_number, cells[1:]) if value is not None]
-    raise AssertionError(f"no row starting {label!r} in:\n{text}")
-
-
-def all_positive(values: list[float], count: int) -> bool:
-    return len(values) == count and all(value > 0 for value in values)
+from tests.bench.tables import all_positive, row
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +44,6 @@ def test_synth_reports_ours_floor_and_ratio(synth: Section) -> None:
     assert synth.extra["template"]["Resources"]
 
 
-def test_suite_reports_ours_floor_and_ratio() -> None:
-    section = suite_section(SMOKE.suite_reps, suite=SMOKE_SUITE)
-    text = section.render()
-    assert all_positive(row(text, "ours ("), 4)
-    assert all_positive(row(text, "floor (empty stack"), 4)
-    assert all_positive(row(text, "ratio ours/floor"), 1)
-    assert re.search(r"\| ours \(`pytest [^|]+`\) \| \d+ passed", text)
-    assert "| 1 passed |" in text  # the floor's single test
-
-
 def test_triggers_report_cold_warm_and_floor(triggers: Section) -> None:
     text = triggers.render()
     cold, warm = text.split("**Warm")[:2]
@@ -104,21 +65,6 @@ def test_triggers_report_cold_warm_and_floor(triggers: Section) -> None:
         assert all_positive(row(text.split("**Warm")[1], "create (audio)")[:5], 5)  # EMF bytes: 0
     else:
         assert "audio: not available" in text
-
-
-def test_size_reports_bundle_and_handler() -> None:
-    section = size_section(quick_fail=True)
-    if section.extra.get("registry_unreachable"):
-        pytest.skip(section.notes[0])
-    text = section.render()
-    files, unzipped, zipped = row(text, "whole asset")
-    assert files > 0 and 0 < zipped < unzipped
-    files, unzipped, zipped = row(text, "handler code")
-    assert files > 0 and 0 < zipped < unzipped
-    top = text.split("Top 5 packages")[1]
-    # up to five: the bundle holds pillow, captcha and the handler code
-    assert 3 <= len([line for line in top.splitlines() if line.startswith("| ") and "package" not in line]) <= 5
-    assert "pillow" in top.lower()
 
 
 def test_cost_compares_with_the_floor_and_waf(synth: Section, triggers: Section) -> None:
@@ -146,38 +92,3 @@ def test_cost_compares_with_the_floor_and_waf(synth: Section, triggers: Section)
     assert row(text, "AWS WAF CAPTCHA fee") == pytest.approx([WAF_CAPTCHA_PER_ATTEMPT * 1e6 * n for n in (1, 2)])
     assert re.search(r"read on \d{4}-\d{2}-\d{2}", text) and "https://aws.amazon.com/lambda/pricing/" in text
     assert "Cognito" in text
-
-
-def test_captcha_strength_runs_when_present() -> None:
-    section = captcha_strength_section(SMOKE.strength_samples)
-    if STRENGTH_SCRIPT.exists():
-        assert section is not None and section.available, section and section.notes
-    else:
-        assert section is None
-
-
-def test_entry_point_prints_and_writes_results(tmp_path: Path) -> None:
-    """It rewrites the file but keeps the attack harness's results at its end."""
-    from bench.run import ATTACKS_HEADING
-
-    output = tmp_path / "RESULTS.md"
-    attacks = ATTACKS_HEADING + "\n| attacker | whole answer % |\n|---|---|\n| ctc | 12.3 |\n"
-    output.write_text("# Benchmarks\n\nan earlier run's figures\n" + attacks)
-    command = [sys.executable, "-m", "bench", "--smoke", "--sections", "deploy", "--write", "--output", str(output)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    deploy_seconds = re.search(r"\| cdk deploy \(with bundling\) \| ([0-9.]+) \|", result.stdout)
-    sign_in_seconds = re.search(r"\| one sign-in \(warm triggers\) \| ([0-9.]+) \|", result.stdout)
-    assert deploy_seconds and float(deploy_seconds.group(1)) > 0, result.stdout
-    assert sign_in_seconds and float(sign_in_seconds.group(1)) > 0, result.stdout
-    written = output.read_text()
-    for expected in ("UTC", "Machine:", "CPUs", "Python 3.", "aws-cdk-lib ", "captcha ", "pillow ", "powertools "):
-        assert expected in written, expected
-    assert "5. Offline deploy" in written
-    assert "an earlier run's figures" not in written and written.endswith(attacks)
-
-
-def test_entry_point_rejects_unknown_sections() -> None:
-    result: Any = subprocess.run(
-        [sys.executable, "-m", "bench", "--sections", "nope"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 2 and "unknown sections" in result.stderr
