@@ -172,3 +172,15 @@ def test_an_unreachable_table_is_reported_well_inside_cognitos_five_seconds(blac
 )
 def test_lock_seconds(failures: int, seconds: int) -> None:
     assert POLICY.lock_seconds(failures) == seconds
+
+
+def test_a_persons_failure_is_one_request_a_run_of_them_two(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    """No recent record (as in a person's sign-in): one update. A recent one: the fallback too."""
+    client = aws_client("dynamodb", local_aws_endpoint)
+    updates: list[str] = []
+    client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: updates.append("update"))
+    counter = FailureCounter(client, table, lambda: KEY, POLICY, clock)
+    assert counter.record_failure("requests@example.com") == 1
+    assert len(updates) == 1
+    assert counter.record_failure("requests@example.com") == 2
+    assert len(updates) == 3
