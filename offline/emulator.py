@@ -168,22 +168,20 @@ def aws_environment(endpoint: str) -> dict[str, str]:
     }
 
 
-def cdk(args: list[str], endpoint: str, *, log: Path | None = None) -> None:
-    """Run the pinned CDK CLI against the emulator."""
+def cdk(args: list[str], endpoint: str, *, log: Path | None = None, cwd: Path = ROOT) -> None:
+    """Run the pinned CDK CLI against the emulator (from the project, so it finds cdk.json)."""
     command = [str(CDK_CLI), *args, "--no-notices"]
     with open(log or os.devnull, "ab") as out:
-        result = subprocess.run(command, cwd=ROOT, env=aws_environment(endpoint), stdout=out, stderr=out, check=False)
+        result = subprocess.run(command, cwd=cwd, env=aws_environment(endpoint), stdout=out, stderr=out, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"`cdk {args[0]}` failed" + (f"; see {log}" if log else ""))
 
 
 def bootstrap(endpoint: str, workdir: Path) -> None:
-    """`cdk bootstrap` into the emulator (the asset bucket and roles deploys need)."""
-    cdk(
-        ["bootstrap", f"aws://{ACCOUNT}/{REGION}", "--output", str(workdir / "cdk.out")],
-        endpoint,
-        log=workdir / "cdk.log",
-    )
+    """`cdk bootstrap` into the emulator (the asset bucket and roles deploys need). Run from
+    `workdir`, outside the project: next to cdk.json the CLI synthesizes the app first (to look
+    for environments to bootstrap), which is most of its time, though the environment is given."""
+    cdk(["bootstrap", f"aws://{ACCOUNT}/{REGION}"], endpoint, log=workdir / "cdk.log", cwd=workdir)
 
 
 def deploy_stack(

@@ -5,6 +5,8 @@ tests that don't run. The emulator is stopped, by its PID, even when a test fail
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,9 +51,19 @@ def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         with ThreadPoolExecutor(max(1, len(others)), thread_name_prefix="cdk-deploy") as pool:
             for key, (name, context) in others.items():
                 folder = Path(tmp_path_factory.mktemp(key))
+                _share_bundles(workdir / "cdk.out", folder / "cdk.out")
                 futures[key] = pool.submit(deploy_stack, emulator.endpoint, folder, name, context)
             yield futures
     assert emulator.process is not None and emulator.process.poll() is not None  # stopped
+
+
+def _share_bundles(built: Path, outdir: Path) -> None:
+    """The trigger code bundle the main deploy built, linked into another deploy's cdk.out: the
+    stacks differ in settings, not in code, so the asset hash is the same and CDK uses the bundle
+    it finds there instead of running pip again (as it would in one cdk.out)."""
+    for bundle in built.glob("asset.*"):
+        if bundle.is_dir():
+            shutil.copytree(bundle, outdir / bundle.name, copy_function=os.link)
 
 
 def _done(value: object) -> Future:

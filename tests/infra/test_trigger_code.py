@@ -53,12 +53,20 @@ def test_every_bundled_requirement_is_pinned_and_hashed() -> None:
             assert "--hash=sha256:" in block, block.splitlines()[0]
 
 
-def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def default_runtime_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trigger code bundled for the construct's runtime and architecture, as a deploy does."""
+    bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    output = tmp_path_factory.mktemp("bundle")
+    assert bundler.try_bundle(str(output))
+    return output
+
+
+def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path, default_runtime_bundle: Path) -> None:
     """A real pip run against the registry, with every hash of captcha's in the lock altered
-    (and a control: the untouched lock installs)."""
+    (the control: the untouched lock installs, default_runtime_bundle)."""
+    assert (default_runtime_bundle / "captcha").is_dir()
     source = copy_of_lambdas(tmp_path)
-    bundler = PipLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
-    assert bundler.try_bundle(str(tmp_path / "control"))
     lock = source / "requirements.lock"
     text = lock.read_text()
     start = text.index("captcha==0.7.1")
@@ -91,13 +99,13 @@ def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_p
     )
 
 
-def test_a_bundle_for_another_python_has_no_bytecode(tmp_path: Path) -> None:
+def test_a_bundle_for_another_python_has_no_bytecode(default_runtime_bundle: Path) -> None:
     if CaptchaAuth.RUNTIME.name == f"python{this_python()}":
         pytest.skip("this Python is the default runtime's")
     bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
-    assert not bundler.compiles and bundler.try_bundle(str(tmp_path / "out"))
-    assert (tmp_path / "out" / "captcha_auth" / "common.py").is_file()
-    assert not list((tmp_path / "out").rglob("*.pyc")) and not list((tmp_path / "out").rglob("__pycache__"))
+    assert not bundler.compiles
+    assert (default_runtime_bundle / "captcha_auth" / "common.py").is_file()
+    assert not list(default_runtime_bundle.rglob("*.pyc")) and not list(default_runtime_bundle.rglob("__pycache__"))
 
 
 def test_same_sources_same_hash_and_bytecode_changes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

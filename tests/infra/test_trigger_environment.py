@@ -107,11 +107,36 @@ def test_the_list_of_required_settings_is_every_setting_given(given: dict[str, d
         assert required == set(variables), module
 
 
-@pytest.mark.parametrize(("module", "name"), REQUIRED, ids=[f"{m.split('.')[1]}-{n}" for m, n in REQUIRED])
-def test_a_missing_setting_fails_closed_at_import(given: dict[str, dict[str, str]], module: str, name: str) -> None:
-    result = run_handler(module, {k: v for k, v in given[module].items() if k != name})
-    assert result.returncode != 0
-    assert f"KeyError: '{name}'" in result.stderr
+# Imports each handler under each of the settings below, in one fresh interpreter: before each
+# case the project's own modules (captcha_auth.*, which read the settings at import) are dropped
+# and the environment is replaced by the case's; the libraries stay imported, as in a warm
+# interpreter. Prints each case's outcome: "ok", or the exception's type and message.
+IMPORTER = """
+import importlib, json, os, sys
+cases = json.load(sys.stdin)
+base = dict(os.environ)
+outcomes = []
+for module_name, variables in cases:
+    for name in [m for m in sys.modules if m == "captcha_auth" or m.startswith("captcha_auth.")]:
+        del sys.modules[name]
+    os.environ.clear()
+    os.environ.update(base, **variables)
+    try:
+        importlib.import_module(module_name)
+        outcomes.append("ok")
+    except Exception as error:
+        outcomes.append(f"{type(error).__name__}: {error}")
+print(json.dumps(outcomes))
+"""
+
+
+def import_outcomes(cases: list[tuple[str, dict[str, str]]]) -> list[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}"}
+    command = [sys.executable, "-c", IMPORTER]
+    result = subprocess.run(command, env=env, input=json.dumps(cases), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcomes: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return outcomes
 
 
 MALFORMED = {
@@ -121,13 +146,45 @@ MALFORMED = {
     "COUNTER_FAIL_OPEN": ["yes", "True", ""],
     "CAPTCHA_PROVIDER": ["recaptcha", "Turnstile", ""],
 }
+MALFORMED_CASES = [(n, v) for n, values in MALFORMED.items() for v in values]
 
 
-@pytest.mark.parametrize(
-    ("name", "value"), [(n, v) for n, values in MALFORMED.items() for v in values], ids=lambda v: repr(v)
-)
-def test_a_malformed_setting_fails_closed_at_import(given: dict[str, dict[str, str]], name: str, value: str) -> None:
-    module = next(m for m, n in REQUIRED if n == name)
-    result = run_handler(module, {**given[module], name: value})
-    assert result.returncode != 0
-    assert f"ValueError: {name} must be" in result.stderr
+def _module_of(name: str) -> str:
+    return next(m for m, n in REQUIRED if n == name)
+
+
+@pytest.fixture(scope="module")
+def import_outcome(given: dict[str, dict[str, str]]) -> dict[tuple[str, str, str | None], str]:
+    """Every case below, imported in one interpreter: (module, setting, value or None if
+    missing) -> outcome; and each handler with all its settings, as a control."""
+    keys: list[tuple[str, str, str | None]] = [(module, "", "") for module in given]
+    cases = [(module, variables) for module, variables in given.items()]
+    for module, name in REQUIRED:
+        keys.append((module, name, None))
+        cases.append((module, {k: v for k, v in given[module].items() if k != name}))
+    for name, value in MALFORMED_CASES:
+        module = _module_of(name)
+        keys.append((module, name, value))
+        cases.append((module, {**given[module], name: value}))
+    return dict(zip(keys, import_outcomes(cases), strict=True))
+
+
+def test_every_handler_imports_with_its_settings(
+    given: dict[str, dict[str, str]], import_outcome: dict[tuple[str, str, str | None], str]
+) -> None:
+    """The control for the cases below: in the same interpreter, all settings given, every import works."""
+    assert {module: import_outcome[(module, "", "")] for module in given} == {module: "ok" for module in given}
+
+
+@pytest.mark.parametrize(("module", "name"), REQUIRED, ids=[f"{m.split('.')[1]}-{n}" for m, n in REQUIRED])
+def test_a_missing_setting_fails_closed_at_import(
+    import_outcome: dict[tuple[str, str, str | None], str], module: str, name: str
+) -> None:
+    assert import_outcome[(module, name, None)] == f"KeyError: '{name}'"
+
+
+@pytest.mark.parametrize(("name", "value"), MALFORMED_CASES, ids=lambda v: repr(v))
+def test_a_malformed_setting_fails_closed_at_import(
+    import_outcome: dict[tuple[str, str, str | None], str], name: str, value: str
+) -> None:
+    assert import_outcome[(_module_of(name), name, value)].startswith(f"ValueError: {name} must be")
