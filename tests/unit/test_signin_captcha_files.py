@@ -120,7 +120,8 @@ def test_a_link_planted_at_the_name_is_never_followed(tmp_path: Path, monkeypatc
 def test_the_solver_prints_the_full_path_and_a_sized_colour_preview(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "preview_style", lambda stream: "colour")
-    monkeypatch.setattr(cli.shutil, "get_terminal_size", lambda: os.terminal_size((51, 24)))
+    # (shutil is the module everyone shares: pytest's own reporter calls it, with a fallback)
+    monkeypatch.setattr(cli.shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((51, 24)))
     monkeypatch.setattr("builtins.input", lambda prompt: "ANSWER")
     (tmp_path / "relative").mkdir()
 
