@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
-        step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
+        step("Deploying with the CDK CLI (bootstrap + deploy, ~20 s)", started)
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         step(f"Created {DEMO_EMAIL} with a random password; signing in", started)
         # The last run's CAPTCHA files are stale; the CLI writes each new one under a new name.

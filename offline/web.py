@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
         emulator.start()
         emulator.allow_origin(f"http://127.0.0.1:{args.port}")  # this page, and no other
-        step("Deploying with the CDK CLI (bootstrap + deploy, ~30 s)", started)
+        step("Deploying with the CDK CLI (bootstrap + deploy, ~20 s)", started)
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
         outputs_file = args.workdir / "stack-outputs.json"
         outputs_file.write_text(json.dumps({"Local": outputs}))  # the shape `cdk deploy --outputs-file` writes
