@@ -36,6 +36,7 @@ from tests.e2e.web_support import (
     expect_signed_in,
     field_of,
     focused_id,
+    settle,
     shot,
 )
 
@@ -232,6 +233,7 @@ def test_new_picture_starts_a_fresh_sign_in_before_any_answer(
     expect_captcha(page)
     first = page.locator("#captcha-image").get_attribute("src")
     page.get_by_role("button", name="New picture").click()
+    settle(page)
 
     expect(page.get_by_label("Characters", exact=True)).to_be_focused()
     expect(page.locator("#captcha-image")).not_to_have_attribute("src", first or "")
@@ -318,6 +320,7 @@ def test_listen_instead_asks_for_the_audio_captcha(
     enter_password(page, deployment)
     expect_captcha(page)
     page.get_by_role("button", name="Listen instead").click()
+    settle(page)
 
     audio = page.locator("#captcha-audio")
     expect(audio).to_be_focused()

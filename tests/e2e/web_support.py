@@ -238,14 +238,35 @@ def field_of(page: Page, step: str, label: str) -> Locator:
     return page.locator(f"#{step}").get_by_label(label, exact=True)
 
 
+# Resolves once no form is aria-busy (the page marks one for each Cognito call), or after 5 s.
+SETTLED = """() => new Promise((resolve) => {
+  const idle = () => !document.querySelector("[aria-busy=true]");
+  if (idle()) return resolve();
+  const observer = new MutationObserver(() => idle() && done());
+  const timer = setTimeout(() => done(), 5000);
+  const done = () => { observer.disconnect(); clearTimeout(timer); resolve(); };
+  observer.observe(document, { subtree: true, attributes: true, attributeFilter: ["aria-busy"] });
+})"""
+
+
+def settle(page: Page) -> None:
+    """Waits for the page's call in flight (SRP, Cognito, the triggers) to end, told by the page
+    itself, not by polling: expect() polls at 0, 20, 70, 170, 270 ms and then every 500 ms, so a
+    step that takes ~0.9 s (a password proof) was seen up to 0.5 s late. The assertions after
+    it are unchanged; when it returns they pass on their first check."""
+    page.evaluate(SETTLED)
+
+
 def enter_password(page: Page, account: Account, password: str | None = None) -> None:
     field_of(page, "password-step", "Email").fill(account.email)
     field_of(page, "password-step", "Password").fill(account.password if password is None else password)
     page.get_by_role("button", name="Continue").click()
+    settle(page)
 
 
 def expect_captcha(page: Page) -> None:
     """The CAPTCHA step, as it first appears: an image, focus on the step's heading."""
+    settle(page)
     expect(page.get_by_role("heading", name="Check you're a person")).to_be_focused()
     expect(page.locator("#captcha-image")).to_be_visible()
     expect(page.locator("#captcha-image")).to_have_attribute("src", re.compile(r"^data:image/png;base64,"))
@@ -258,6 +279,7 @@ def answer_captcha(page: Page, answer: str) -> None:
 
 
 def expect_signed_in(page: Page, account: Account) -> None:
+    settle(page)
     expect(page.get_by_role("heading", name="You're signed in")).to_be_focused()
     expect(page.locator("#claim-email")).to_have_text(account.email)
     expect(page.locator("#claim-sub")).to_have_text(re.compile(r"^[0-9a-f-]{36}$"))
