@@ -1,0 +1,78 @@
+"""The picture's warp: challenge.mesh_transform must draw exactly what Pillow's own MESH
+transform draws, since it only skips Pillow's per-cell Python wrapper. The CAPTCHA's measured
+strength (bench/RESULTS.md) is for that picture, so "close" is not enough: byte for byte."""
+
+from __future__ import annotations
+
+import random
+
+import PIL.Image
+import pytest
+
+from captcha_auth import challenge
+from captcha_auth.challenge import SHIPPED_STYLE, mesh_transform, warp_mesh
+
+
+def pillow_mesh(im: PIL.Image.Image, mesh: challenge.Mesh, fill: challenge.Colour) -> PIL.Image.Image:
+    return im.transform(im.size, PIL.Image.Transform.MESH, mesh, PIL.Image.Resampling.BILINEAR, fillcolor=fill)
+
+
+def glyphs(rng: random.Random) -> tuple[PIL.Image.Image, challenge.Colour]:
+    """A picture as Create draws it before the warp: outlined glyphs and the noise."""
+    background, ink = challenge.night_colours()
+    answer = "".join(rng.choice(challenge.ALPHABET) for _ in range(challenge.ANSWER_LENGTH))
+    im = challenge.render_image._captcha.create_captcha_image(answer, ink, background)
+    challenge.render_image.decorate(im, ink, background)
+    return im, background
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_shipped_warp_matches_pillow_byte_for_byte(seed: int) -> None:
+    rng = random.Random(seed)
+    im, background = glyphs(rng)
+    style = SHIPPED_STYLE
+    # Amplitudes and periods over the style's whole range, both signs, both ends included.
+    amp_y = rng.choice([*style.warp_amp, rng.uniform(*style.warp_amp)]) * rng.choice((1, -1))
+    params = (
+        amp_y,
+        rng.choice([*style.warp_period, rng.uniform(*style.warp_period)]),
+        rng.choice([*style.warp_amp_x, rng.uniform(*style.warp_amp_x)]),
+        rng.choice([*style.warp_period_x, rng.uniform(*style.warp_period_x)]),
+        rng.uniform(0, 6.3),
+        rng.uniform(0, 6.3),
+    )
+    mesh = warp_mesh(im.size, *params)
+    ours = mesh_transform(im, mesh, background)
+    assert (ours.mode, ours.size) == (im.mode, im.size)
+    assert ours.tobytes() == pillow_mesh(im, mesh, background).tobytes()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_mesh_matches_pillow_byte_for_byte(seed: int) -> None:
+    """Cells of uneven sizes whose corners land anywhere, off the picture too (filled)."""
+    rng = random.Random(1000 + seed)
+    im, background = glyphs(rng)
+    width, height = im.size
+    xs = sorted({0, width, *(rng.randrange(1, width) for _ in range(9))})
+    ys = sorted({0, height, *(rng.randrange(1, height) for _ in range(4))})
+    mesh: challenge.Mesh = []
+    for x0, x1 in zip(xs, xs[1:], strict=False):
+        for y0, y1 in zip(ys, ys[1:], strict=False):
+            corners = [(x0, y0), (x0, y1), (x1, y1), (x1, y0)]
+            quad = [v + rng.uniform(-30, 30) for corner in corners for v in corner]
+            mesh.append(((x0, y0, x1, y1), tuple(quad)))  # type: ignore[arg-type]
+    assert mesh_transform(im, mesh, background).tobytes() == pillow_mesh(im, mesh, background).tobytes()
+
+
+def test_the_warp_moves_pixels() -> None:
+    """Guards the comparison itself: a warp that drew nothing, or the picture unchanged, fails."""
+    im, background = glyphs(random.Random(7))
+    warped = mesh_transform(im, warp_mesh(im.size, 9.0, 110.0, 3.0, 60.0, 1.0, 2.0), background)
+    assert warped.tobytes() != im.tobytes()
+    assert len(warped.getcolors(maxcolors=1 << 16) or []) > 2  # glyphs and background, not a blank fill
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "L", "P"])
+def test_other_modes_are_refused(mode: str) -> None:
+    with pytest.raises(ValueError, match="RGB"):
+        mesh_transform(PIL.Image.new(mode, (16, 16)), [((0, 0, 16, 16), (0, 0, 0, 16, 16, 16, 16, 0))], (0, 0, 0))
