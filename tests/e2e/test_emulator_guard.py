@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from offline.emulator import Emulator, free_port
 from offline.local_aws import aws_client
 from offline.processes import stop
 
 pytestmark = pytest.mark.e2e
+pytest_plugins = ["tests.e2e.web_support"]  # browser: the session's one Chromium
 EVIL = "http://evil.example"
 
 
@@ -125,14 +127,11 @@ def test_only_loopback_pages_can_be_allowed(guarded: Emulator) -> None:
 
 @pytest.mark.parametrize(("which", "created"), [("unguarded", True), ("guarded", False)])
 def test_a_real_browser_page_on_another_origin(
-    which: str, created: bool, request: pytest.FixtureRequest, tmp_path: Path
+    which: str, created: bool, request: pytest.FixtureRequest, tmp_path: Path, browser: Browser
 ) -> None:
-    """Headless Chromium opens a page from another loopback port that tries exactly this: it
-    works against ministack alone, and not through the guard."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.web_support import CHROMIUM_FLAGS, chromium_path
-
+    """Headless Chromium (the session's one browser, in a context of its own) opens a page from
+    another loopback port that tries exactly this: it works against ministack alone, and not
+    through the guard."""
     emulator: Emulator = request.getfixturevalue(which)
     name = f"browser-{which}"
     url, body = json.dumps(f"{emulator.endpoint}/2015-03-31/functions"), json.dumps(create_function_body(name).decode())
@@ -154,12 +153,13 @@ def test_a_real_browser_page_on_another_origin(
                 break
             except OSError:
                 time.sleep(0.1)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-            page = browser.new_page()
+        context = browser.new_context()
+        try:
+            page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_function("document.title === 'sent'", timeout=15_000)
-            browser.close()
+        finally:
+            context.close()
     finally:
         stop(server)
     assert (name in functions(emulator.endpoint)) is created

@@ -87,31 +87,40 @@ def _node() -> str:
 
 
 @pytest.fixture(scope="session")
-def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The page built for production, with its config.json for this deployment, served as
-    plain static files on a free loopback port."""
-    yield from _serve_page(deployment, tmp_path_factory.mktemp("web"))
+def built_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page built for production, once a session: each site below serves a copy of it with
+    its own config.json (the build does not depend on the deployment)."""
+    dist = tmp_path_factory.mktemp("web-build") / "dist"
+    vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
+    subprocess.run([_node(), *vite], cwd=WEB, check=True)
+    return dist
+
+
+@pytest.fixture(scope="session")
+def site(deployment: Deployment, built_page: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page, with its config.json for this deployment, served as plain static files on a
+    free loopback port."""
+    yield from _serve_page(deployment, built_page, tmp_path_factory.mktemp("web"))
 
 
 @pytest.fixture(scope="session")
 def provider_site(
-    provider_deployment: Deployment, standin: Any, tmp_path_factory: pytest.TempPathFactory
+    provider_deployment: Deployment, standin: Any, built_page: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The same page for the deployment whose challenge is Cloudflare Turnstile's, with
     config.json's captchaScriptUrl set to the local stand-in's widget script (the machine's
     network is closed, and the stand-in's tokens pass its own siteverify)."""
     work = tmp_path_factory.mktemp("web-provider")
-    yield from _serve_page(provider_deployment, work, ["--captcha-script", standin.widget_url("turnstile")])
+    yield from _serve_page(provider_deployment, built_page, work, ["--captcha-script", standin.widget_url("turnstile")])
 
 
-def _serve_page(deployment: Deployment, work: Path, config_args: list[str] | None = None) -> Iterator[str]:
-    """Builds the page into `work`, writes its config.json for `deployment` (plus
+def _serve_page(deployment: Deployment, built: Path, work: Path, config_args: list[str] | None = None) -> Iterator[str]:
+    """Copies the built page into `work`, writes its config.json for `deployment` (plus
     `config_args` for write-config.mjs), serves it on a free loopback port and allows that
     origin on the deployment's emulator; yields the page's URL, and stops the server after."""
     node = _node()
     dist = work / "dist"
-    vite = ["node_modules/vite/bin/vite.js", "build", "--outDir", str(dist), "--emptyOutDir", "--logLevel", "warn"]
-    subprocess.run([node, *vite], cwd=WEB, check=True)
+    shutil.copytree(built, dist)
     outputs = work / "stack-outputs.json"
     outputs.write_text(json.dumps({"E2E": deployment.outputs}))
     config = ["--outputs", str(outputs), "--endpoint", deployment.emulator.endpoint, *(config_args or [])]
