@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -163,16 +164,17 @@ def _counter() -> FailureCounter:
     return FailureCounter(session.create_client("dynamodb", config=config), FAILURE_TABLE, guarded_key, LOCKOUT)
 
 
-def apply_counter(decision: Decision, account: str, counter: FailureCounter) -> Decision:
+def apply_counter(decision: Decision, account: str, counter: Callable[[], FailureCounter]) -> Decision:
     """The counter's part: refuse a locked account at the start of a sign-in, count one failure
     when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
-    unknown usernames take exactly the same path."""
-    if decision.challenge_name == PASSWORD_VERIFIER and counter.locked_for(account) > 0:
+    unknown usernames take exactly the same path. `counter` is called only on those steps, so a
+    new container whose first call is another step (a wrong answer, a refusal) loads no SDK."""
+    if decision.challenge_name == PASSWORD_VERIFIER and counter().locked_for(account) > 0:
         raise SignInLocked()
     if decision.reason == "password_verified":
-        counter.record_failure(account)
+        counter().record_failure(account)
     if decision.issue_tokens:
-        counter.reset(account)
+        counter().reset(account)
     return decision
 
 
@@ -200,7 +202,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         else:
             decision = decide(request.get("session"), user_not_found=request.get("userNotFound"))
             try:
-                decision = apply_counter(decision, account_key(event, username), _counter())
+                decision = apply_counter(decision, account_key(event, username), _counter)
             except CounterUnavailable as exc:
                 problem = {"error": "counter_unreachable", "error_type": str(exc)}
                 if COUNTER_FAIL_OPEN:

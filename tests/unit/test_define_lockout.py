@@ -4,6 +4,9 @@ username whose sign-ins keep spending every CAPTCHA attempt is refused, whoever 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
@@ -14,6 +17,7 @@ from captcha_auth.common import CAPTCHA_CHALLENGE
 from captcha_auth.define_auth_challenge import LOCKED_OUT_MESSAGE, SignInLocked, lambda_handler
 from captcha_auth.failure_counter import FailureCounter
 from signin.flow import LOCKED_OUT_MARKER
+from signin.project import ROOT
 from stacks.captcha_auth.monitoring import METRIC_FILTERS
 from tests.support import load_event
 
@@ -162,3 +166,37 @@ def test_metrics_name_what_happened_and_carry_no_username(username: str, capture
     assert counted.count("WrongAnswer") == 1 + THRESHOLD and counted.count("AttemptsExhausted") == THRESHOLD
     assert counted[-1] == "LockedOut" and "TriggerError" not in counted
     assert username not in logs and "example.com" not in logs
+
+
+# A new container's first call, in a fresh interpreter: which steps load the SDK (botocore's
+# session and clients) and which do not.
+FIRST_CALL = """
+import json, sys
+from captcha_auth.define_auth_challenge import lambda_handler
+event = json.loads(sys.argv[1])
+response = lambda_handler(event, None)["response"]
+print(json.dumps({"fails": response["failAuthentication"], "sdk": "botocore.session" in sys.modules}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("session", "fails", "sdk"),
+    [
+        ([SRP, PASSWORD, WRONG], False, False),  # a wrong answer: another round, nothing counted
+        ([SRP, {**PASSWORD, "challengeResult": False}], True, False),  # a wrong password: Cognito counts it
+        ([], True, False),  # no password step: refused
+        ([SRP, PASSWORD], False, True),  # the count
+    ],
+    ids=["wrong-answer", "wrong-password", "refused", "counted"],
+)
+def test_only_the_counters_steps_load_the_sdk(
+    username: str, session: list[dict[str, Any]], fails: bool, sdk: bool
+) -> None:
+    event = load_event("define_auth_challenge")
+    event["userName"] = username
+    event["request"]["session"] = session
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "lambdas")}
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_CALL, json.dumps(event)], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == {"fails": fails, "sdk": sdk}
