@@ -41,10 +41,11 @@ _endpoint: list[str] = []
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:
-    """pytest-xdist's controller process only hands tests to its workers: it runs none. (With
-    --collect-only xdist starts no workers: the one process collects, and imports the handlers.)"""
-    distributing = bool(getattr(config.option, "numprocesses", None)) and not config.option.collectonly
-    return distributing and not hasattr(config, "workerinput")
+    """pytest-xdist's controller process only hands tests to its workers: it runs none. The test
+    is xdist's own (workers to start, distribution on); with --collect-only it starts none, and
+    the one process collects, importing the handlers."""
+    distributing = bool(config.getoption("tx", None)) and config.getoption("dist", "no") != "no"
+    return distributing and not config.option.collectonly and not hasattr(config, "workerinput")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -74,14 +75,22 @@ def _work_unit(nodeid: str) -> str:
     return nodeid
 
 
+# Files whose tests are separate units of work, written to run side by side.
+_SPREAD_FILES = ("tests/bench/test_bench_sections.py",)
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """How many workers `--numprocesses auto` (pyproject.toml) starts: none for a run of named
-    test files, every core (xdist's own count) for the suite or a folder. Each worker starts its
-    own emulator and collects on its own, about 1.5 s, which a file's tests don't win back: Define's
-    unit tests take 2.4 s in one process and 4.0 s on two workers. An explicit `-n N` still rules."""
-    named = [Path(config.invocation_params.dir, arg.split("::", 1)[0]) for arg in config.args]
-    if named and all(path.is_file() for path in named):
-        return 0
+    """How many workers `--numprocesses auto` (pyproject.toml) starts: none for one named test
+    file (or tests in it), every core (xdist's own count) for anything more, or where
+    PYTEST_XDIST_AUTO_NUM_WORKERS says. Each worker starts its own emulator and collects on its
+    own, about 1.5 s, which one file's tests don't win back: Define's unit tests take 2.4 s in one
+    process and 4.0 s on two workers. An explicit `-n N` still rules."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist reads it
+    files = {Path(config.invocation_params.dir, arg.split("::", 1)[0]).resolve() for arg in config.args}
+    if len(files) == 1 and (file := files.pop()).is_file():
+        spread = {(config.rootpath / name).resolve() for name in _SPREAD_FILES}
+        return None if file in spread else 0
     return None  # xdist's default: a worker per core
 
 

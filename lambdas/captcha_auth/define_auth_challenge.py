@@ -168,7 +168,8 @@ def apply_counter(decision: Decision, account: str, counter: Callable[[], Failur
     """The counter's part: refuse a locked account at the start of a sign-in, count one failure
     when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
     unknown usernames take exactly the same path. `counter` is called only on those steps, so a
-    new container whose first call is another step (a wrong answer, a refusal) loads no SDK."""
+    new container whose first call is another step (a wrong answer, a refusal) makes no botocore
+    session or client."""
     if decision.challenge_name == PASSWORD_VERIFIER and counter().locked_for(account) > 0:
         raise SignInLocked()
     if decision.reason == "password_verified":

@@ -168,8 +168,8 @@ def test_metrics_name_what_happened_and_carry_no_username(username: str, capture
     assert username not in logs and "example.com" not in logs
 
 
-# A new container's first call, in a fresh interpreter: which steps load the SDK (botocore's
-# session and clients) and which do not.
+# A new container's first call, in a fresh interpreter: which steps make botocore's session and
+# clients (the counter's) and which do not.
 FIRST_CALL = """
 import json, sys
 from captcha_auth.define_auth_challenge import lambda_handler
@@ -200,3 +200,21 @@ def test_only_the_counters_steps_load_the_sdk(
         [sys.executable, "-c", FIRST_CALL, json.dumps(event)], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(result.stdout.splitlines()[-1]) == {"fails": fails, "sdk": sdk}
+
+
+def test_a_counter_that_cannot_be_made_fails_its_steps_closed_and_spares_the_others(
+    username: str, monkeypatch: pytest.MonkeyPatch, captured_logs: Any
+) -> None:
+    """Made on first use now: where making it fails, the steps that need it are refused as an
+    internal error, and a wrong answer still gets its next round."""
+
+    def broken() -> FailureCounter:
+        raise RuntimeError("no client")
+
+    monkeypatch.setattr(define_auth_challenge, "_counter", broken)
+    for session in ([SRP], [SRP, PASSWORD], [SRP, PASSWORD, RIGHT]):
+        response = define(session, username)
+        assert (response["failAuthentication"], response["issueTokens"]) == (True, False), session
+    assert define([SRP, PASSWORD, WRONG], username)["challengeName"] == "CUSTOM_CHALLENGE"
+    lines = [json.loads(line) for line in captured_logs().splitlines() if line.strip()]
+    assert [line.get("reason") for line in lines if line.get("error") == "internal"] == ["internal_error"] * 3

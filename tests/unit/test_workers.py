@@ -1,5 +1,5 @@
-"""How many pytest-xdist workers a run starts (tests/conftest.py): none for a run of named test
-files, where starting them costs more than they save; every core for the suite or a folder."""
+"""How many pytest-xdist workers a run starts (tests/conftest.py): none for one named test file,
+where starting them costs more than they save; every core for anything more."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.conftest import pytest_xdist_auto_num_workers
 
 
 def run_with(*args: str) -> Any:
-    config = SimpleNamespace(args=list(args), invocation_params=SimpleNamespace(dir=ROOT))
+    config = SimpleNamespace(args=list(args), invocation_params=SimpleNamespace(dir=ROOT), rootpath=ROOT)
     return pytest_xdist_auto_num_workers(config)  # type: ignore[arg-type]
 
 
@@ -24,21 +24,30 @@ def run_with(*args: str) -> Any:
     ("args", "workers"),
     [
         (["tests/unit/test_workers.py"], 0),
-        (["tests/unit/test_workers.py::test_a_file_runs_in_one_process", "tests/unit/test_audio.py"], 0),
-        (["tests"], None),  # None: xdist's own count, a worker per core
+        (["tests/unit/test_workers.py::test_a_file_runs_in_one_process", "tests/unit/test_workers.py::run_with"], 0),
+        (["tests/unit/test_workers.py", "tests/unit/test_audio.py"], None),  # None: xdist's count, a worker per core
+        (["tests"], None),
         (["tests/unit"], None),
-        (["tests/unit", "tests/unit/test_audio.py"], None),
         (["tests/unit/no_such_file.py"], None),  # pytest reports it, with or without workers
+        (["tests/bench/test_bench_sections.py"], None),  # sections written to run side by side
     ],
 )
-def test_named_files_get_no_workers_folders_get_every_core(args: list[str], workers: int | None) -> None:
+def test_one_named_file_gets_no_workers_anything_more_every_core(
+    args: list[str], workers: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
     assert run_with(*args) == workers
+
+
+def test_xdists_own_setting_still_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "2")
+    assert run_with("tests/unit/test_workers.py") is None
 
 
 def test_a_file_runs_in_one_process() -> None:
     """The real thing: xdist reads the hook, and the run starts no worker."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTEST_ADDOPTS"}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "PYTEST_XDIST_AUTO_NUM_WORKERS")}
     command = [sys.executable, "-m", "pytest", "tests/unit/test_lint_config.py", "-p", "no:cacheprovider"]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
-    assert " passed" in result.stdout and "workers" not in result.stdout
+    assert " passed" in result.stdout and "worker" not in result.stdout  # xdist's "created: N/N workers"
