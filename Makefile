@@ -64,16 +64,20 @@ web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployme
 	$(PY) -m offline.web $(WEB_ARGS)
 
 # The browser tests' Chromium, found or fetched the ecosystem's ways, in this order: $$CHROMIUM;
-# a system Chromium or Chrome; Playwright's own download (where its servers can be reached);
-# the distribution's package when running as root on Debian or Ubuntu.
+# a system Chromium headless shell, Chromium or Chrome; Playwright's own headless shell (where its
+# servers can be reached); the distribution's package when running as root on Debian or Ubuntu:
+# the headless shell where it is packaged (Debian 12 and later), else `chromium`. The headless
+# shell is what Playwright runs headless tests on; it needs far less CPU than the full browser.
 browser: install
-	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
-	  || command -v google-chrome >/dev/null; then :; \
-	elif $(PY) -m playwright install chromium >/dev/null 2>&1; then echo "Installed Playwright's Chromium"; \
+	@if [ -n "$$CHROMIUM" ] || command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null \
+	  || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then :; \
+	elif $(PY) -m playwright install --only-shell chromium >/dev/null 2>&1; then echo "Installed Playwright's Chromium headless shell"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing Chromium from the distribution's packages"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium fonts-dejavu-core >/dev/null; \
+	  apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium-headless-shell fonts-dejavu-core >/dev/null 2>&1 \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-dejavu-core >/dev/null; }; \
 	else echo "No browser for the browser tests: install Chromium, or set CHROMIUM=/path/to/chrome." >&2; exit 1; fi
 
 test: install browser ## Every test: handlers, template, gates, end to end, browser (gets a Chromium if none)
