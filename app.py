@@ -155,7 +155,18 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
 
 def build_app(app: cdk.App) -> CaptchaSignInStack:
     """The stack, from the context, with the cdk-nag gate armed. Raises ContextError."""
-    settings = read_settings(app.node.try_get_context)
+    stack = build_stack(app, read_settings(app.node.try_get_context))
+    arm_nag(app)
+    return stack
+
+
+def arm_nag(app: cdk.App) -> None:
+    """The cdk-nag gate, once per app: it checks every stack in it at synth."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def build_stack(app: cdk.App, settings: Settings) -> CaptchaSignInStack:
+    """One stack in `app`, from parsed settings (read_settings). An app may hold several."""
     auth: dict[str, Any] = {
         "threat_protection": settings.threat_protection,
         "self_sign_up_enabled": settings.self_sign_up,
@@ -182,7 +193,7 @@ def build_app(app: cdk.App) -> CaptchaSignInStack:
         # are left out. Nothing else changes: the deployed template is the one tested.
         auth["code"] = bundled_trigger_code(for_this_machine=True)
         auth["alarms"] = False
-    stack = CaptchaSignInStack(
+    return CaptchaSignInStack(
         app,
         settings.stack_name,
         sandbox=settings.sandbox,
@@ -190,8 +201,6 @@ def build_app(app: cdk.App) -> CaptchaSignInStack:
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
         description="Cognito sign-in: password (SRP) first, then a CAPTCHA (custom auth triggers)",
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return stack
 
 
 def main() -> int:

@@ -107,19 +107,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return WorkUnitScheduling(config, log)
 
 
-# End-to-end tests on a stack that deploys in the background (tests/e2e/conftest.py).
-_BACKGROUND_STACKS = ("lockout_deployment", "provider_deployment")
-
-
-def _order(item: pytest.Item) -> tuple[bool, bool]:
-    needs_background_stack = any(name in getattr(item, "fixturenames", ()) for name in _BACKGROUND_STACKS)
-    return _reads_templates(item), needs_background_stack
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The template tests last, and the end-to-end tests on a background deploy after the others
-    (stable otherwise), so the synths and deploys have the other tests' time."""
-    items.sort(key=_order)
+    """The template tests last (stable otherwise), so the background synths have the other
+    tests' time."""
+    items.sort(key=_reads_templates)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
