@@ -173,6 +173,34 @@ print("BENCH_RESULT " + json.dumps(
 """
 
 
+# Define's floor on a cold start: what a trigger that keeps the failure counter with the runtime's
+# SDK pays before any code of its own runs. A fresh interpreter imports botocore, makes a session
+# and the two clients Define makes on its first counter step (Secrets Manager for the hashing key,
+# DynamoDB), with Define's client settings, and calls nothing.
+SDK_FLOOR_CHILD = """\
+import json, sys, time
+config = json.loads(sys.argv[1])
+start = time.perf_counter()
+import botocore.session
+from botocore.config import Config
+session = botocore.session.get_session()
+for service in ("secretsmanager", "dynamodb"):
+    session.create_client(service, config=Config(**config))
+print("BENCH_RESULT " + json.dumps({"sdk_ms": (time.perf_counter() - start) * 1000}))
+"""
+
+
+def _sdk_floor_once() -> float:
+    from captcha_auth.failure_counter import DYNAMODB_CONFIG
+
+    command = [sys.executable, "-I", "-c", SDK_FLOOR_CHILD, json.dumps(DYNAMODB_CONFIG)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("BENCH_RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"the SDK floor failed:\n{(result.stdout + result.stderr)[-2000:]}")
+    return float(json.loads(lines[-1].removeprefix("BENCH_RESULT "))["sdk_ms"])
+
+
 def audio_available() -> bool:
     """Audio is optional while it is being written: a NotImplementedError means "not yet"."""
     ensure_lambdas_importable()
@@ -270,9 +298,12 @@ def cold_starts(cases: list[Case], reps: int) -> dict[str, dict[str, float]]:
             cached = [_cold_once(case, LAMBDAS, bundled=False) for _ in range(reps)]
             bundled: list[dict[str, float]] = []
             with_pyc: list[dict[str, float]] = []
+            sdk: list[float] = []
             for _ in range(reps):
                 bundled.append(_cold_once(case, tree, bundled=True))
                 with_pyc.append(_cold_once(case, compiled, bundled=True))
+                if case is DEFINE:
+                    sdk.append(_sdk_floor_once())
             results[case.key] = {
                 "import_ms": median([r["import_ms"] for r in cached]),
                 "import_bundled_ms": median([r["import_ms"] for r in bundled]),
@@ -283,6 +314,7 @@ def cold_starts(cases: list[Case], reps: int) -> dict[str, dict[str, float]]:
                 "total_pyc_ms": median([r["import_ms"] + r["first_call_ms"] for r in with_pyc]),
                 "peak_mb": median([r["peak_kb"] for r in bundled]) / 1024,
                 "wall_ms": median([r["wall_ms"] for r in bundled]),
+                **({"sdk_floor_ms": median(sdk)} if sdk else {}),
             }
     return results
 
@@ -535,6 +567,10 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
                 fmt_ms(c["wall_ms"]),
             ]
         )
+        if "sdk_floor_ms" in c:
+            # Only the cold total compares: the floor has no event, no import of ours, no call.
+            floor = fmt_ms(c["sdk_floor_ms"])
+            cold_rows.append(["floor of define: the SDK alone", "none", *[""] * 5, floor, *[""] * 3])
     section.tables.append(
         Table(
             title=f"Cold start: fresh interpreter, median of {cold_reps}",
@@ -608,6 +644,11 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         "Peak RSS and wall time are from the no-.pyc runs; peak RSS excludes the Lambda runtime "
         "client's own memory. botocore (define's first call) comes from this machine's environment, "
         "with its .pyc, as Lambda's runtime provides it.",
+        "Floor of define: a fresh `python -I` that imports botocore (as above), makes a session and the "
+        "two clients Define makes on its first counter step (Secrets Manager for the hashing key, DynamoDB), "
+        "with Define's client settings, and calls nothing, alternated with define's runs: what a trigger that "
+        "keeps the counter with the runtime's SDK pays on a cold start before any code of its own runs. "
+        "Define's own cold start adds its import, the two calls and its decision.",
         f"Create's captchaUrl: {warm['create_image']['url_chars']:.0f} characters (image)"
         + (f", {warm['create_audio']['url_chars']:.0f} (audio)." if has_audio else "."),
         "Warm: log lines are formatted and written as on Lambda, to a byte counter instead of stdout "

@@ -51,6 +51,8 @@ def test_triggers_report_cold_warm_and_floor(triggers: Section) -> None:
         # import (developer's .pyc); no .pyc: import, first call, cold; bundled .pyc: import,
         # cold; their ratio; peak RSS; process wall
         assert all_positive(row(cold, label), 9), label
+    # define's floor: the SDK alone, beside its cold total (bundled .pyc)
+    assert all_positive(row(cold, "floor of define: the SDK alone"), 1)
     for step in (*DEFINE_STEPS, "create (image)", "verify", "post-auth"):
         label = step if isinstance(step, str) else step.label
         calls, p50, p99, cpu, log_bytes, metric_bytes = row(warm, label)
