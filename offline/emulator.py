@@ -187,20 +187,30 @@ def bootstrap(endpoint: str, workdir: Path) -> None:
 def deploy_stack(
     endpoint: str, workdir: Path, name: str | None = None, context: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """`cdk deploy` for the local target (throw-away: sandbox); returns the stack's outputs."""
+    """`cdk deploy` of app.py's stack for the local target (throw-away: sandbox); returns its outputs."""
     name = name or stack_name()
-    outputs_file = workdir / f"outputs-{name}.json"
-    extra = [arg for key, value in (context or {}).items() for arg in ("--context", f"{key}={value}")]
+    return deploy_stacks(endpoint, workdir, [name], {"stackName": name, **(context or {})})[name]
+
+
+def deploy_stacks(
+    endpoint: str, workdir: Path, names: list[str], context: dict[str, str], app: str | None = None
+) -> dict[str, dict[str, str]]:
+    """`cdk deploy` of the named stacks, side by side, for the local target (throw-away:
+    sandbox), with `context` on top of cdk.json's; `app` replaces cdk.json's app command.
+    Returns each stack's outputs."""
+    outputs_file = workdir / f"outputs-{'-'.join(names)}.json"
+    extra = [arg for key, value in context.items() for arg in ("--context", f"{key}={value}")]
     cdk(
         [
             "deploy",
-            name,
+            *names,
+            *(["--app", app] if app else []),
+            "--concurrency",
+            str(len(names)),
             "--context",
             "target=local",
             "--context",
             "sandbox=true",
-            "--context",
-            f"stackName={name}",
             *extra,
             "--require-approval",
             "never",
@@ -212,8 +222,8 @@ def deploy_stack(
         endpoint,
         log=workdir / "cdk.log",
     )
-    outputs: dict[str, str] = json.loads(outputs_file.read_text())[name]
-    return outputs
+    outputs: dict[str, dict[str, str]] = json.loads(outputs_file.read_text())
+    return {name: outputs[name] for name in names}
 
 
 def deploy(endpoint: str, workdir: Path, name: str | None = None) -> dict[str, str]:

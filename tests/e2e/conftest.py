@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from offline.emulator import WITH_INSPECTOR, Emulator, cdk, create_user, random_password
+from offline.emulator import WITH_INSPECTOR, Emulator, create_user, random_password
 from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
 
 
@@ -31,42 +30,10 @@ def _needed(session: pytest.Session, fixture: str) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for item in session.items)
 
 
-def deploy_stacks(endpoint: str, workdir: Path, stacks: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """`cdk deploy` of several stacks of app.py's for the local target (throw-away: sandbox),
-    each with its own context on top of the shared one, side by side; returns each one's outputs."""
-    outputs_file = workdir / "outputs.json"
-    cdk(
-        [
-            "deploy",
-            "--app",
-            "python3 -m tests.e2e.stacks_app",
-            "--all",
-            "--concurrency",
-            str(len(stacks)),
-            "--context",
-            "target=local",
-            "--context",
-            "sandbox=true",
-            "--context",
-            f"stacks={json.dumps(stacks)}",
-            "--require-approval",
-            "never",
-            "--output",
-            str(workdir / "cdk.out"),
-            "--outputs-file",
-            str(outputs_file),
-        ],
-        endpoint,
-        log=workdir / "cdk.log",
-    )
-    outputs: dict[str, dict[str, str]] = json.loads(outputs_file.read_text())
-    return outputs
-
-
 @pytest.fixture(scope="session")
 def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Bootstrap once, then deploy every stack the collected tests need in one go."""
-    from offline.emulator import bootstrap
+    from offline.emulator import bootstrap, deploy_stacks
 
     workdir = tmp_path_factory.mktemp("offline")
     variants: dict[str, tuple[str, dict[str, str]]] = {"main": (STACK, {})}
@@ -77,7 +44,9 @@ def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         variants["provider"] = (f"{STACK}Provider", provider_context(standin.url))
     with Emulator(workdir=workdir, launcher=WITH_INSPECTOR) as emulator:
         bootstrap(emulator.endpoint, workdir)
-        outputs = deploy_stacks(emulator.endpoint, workdir, dict(variants.values()))
+        stacks = dict(variants.values())
+        app = "python3 -m tests.e2e.stacks_app"  # app.py's stack once per variant
+        outputs = deploy_stacks(emulator.endpoint, workdir, list(stacks), {"stacks": json.dumps(stacks)}, app)
         yield {"emulator": emulator, **{key: outputs[name] for key, (name, _) in variants.items()}}
     assert emulator.process is not None and emulator.process.poll() is not None  # stopped
 
