@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CDK entry point: the only place that reads context and environment.
+"""CDK entry point: the only place that reads context and environment (the end-to-end tests'
+app, tests/e2e/stacks_app.py, builds several of its stacks through the same read_settings).
 
 Every context key (cdk.json, or `-c key=value`) is listed in CONTEXT below and in the README's
 "Context" table. A value outside its allowed set stops the synth with one line naming the key

@@ -648,7 +648,8 @@ def triggers_section(*, warm_calls: int, create_calls: int, audio_calls: int, co
         "two clients Define makes on its first counter step (Secrets Manager for the hashing key, DynamoDB), "
         "with Define's client settings, and calls nothing, alternated with define's runs: what a trigger that "
         "keeps the counter with the runtime's SDK pays on a cold start before any code of its own runs. "
-        "Define's own cold start adds its import, the two calls and its decision.",
+        "The two overlap: Define's import already loads part of botocore (its exceptions), which the "
+        "floor's import loads too; the rest of Define's cold start is the two calls and its decision.",
         f"Create's captchaUrl: {warm['create_image']['url_chars']:.0f} characters (image)"
         + (f", {warm['create_audio']['url_chars']:.0f} (audio)." if has_audio else "."),
         "Warm: log lines are formatted and written as on Lambda, to a byte counter instead of stdout "

@@ -20,13 +20,18 @@ import app as cdk_app
 
 def main() -> int:
     app = cdk.App()
-    variants = json.loads(app.node.get_context("stacks"))
     try:
+        variants = json.loads(str(app.node.try_get_context("stacks")))
+        if not isinstance(variants, dict) or not variants:
+            raise ValueError("context stacks takes JSON: each stack's name and the context keys it sets")
         for name, overrides in variants.items():
+            unknown = set(overrides) - set(cdk_app.CONTEXT) if isinstance(overrides, dict) else {"(not an object)"}
+            if unknown:  # a misspelt key would otherwise deploy the default silently
+                raise ValueError(f"stack {name}: unknown context keys {sorted(unknown)}")
             context = {**overrides, "stackName": name}
             settings = cdk_app.read_settings(lambda key, own=context: own.get(key, app.node.try_get_context(key)))
             cdk_app.build_stack(app, settings)
-    except ValueError as error:
+    except ValueError as error:  # json.JSONDecodeError is one
         print(f"error: {error}", file=sys.stderr)
         return 2
     cdk_app.arm_nag(app)
