@@ -25,7 +25,9 @@ def main() -> int:
         if not isinstance(variants, dict) or not variants:
             raise ValueError("context stacks takes JSON: each stack's name and the context keys it sets")
         for name, overrides in variants.items():
-            unknown = set(overrides) - set(cdk_app.CONTEXT) if isinstance(overrides, dict) else {"(not an object)"}
+            if not isinstance(overrides, dict):
+                raise ValueError(f"stack {name}: its context keys take a JSON object")
+            unknown = set(overrides) - set(cdk_app.CONTEXT)
             if unknown:  # a misspelt key would otherwise deploy the default silently
                 raise ValueError(f"stack {name}: unknown context keys {sorted(unknown)}")
             context = {**overrides, "stackName": name}
