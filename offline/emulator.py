@@ -31,7 +31,8 @@ GUARDED = [str(Path(__file__).resolve().parent / "ministack_guarded.py")]
 # for the tests and benchmarks, which play the human. `make demo` and `make web` never use it.
 WITH_INSPECTOR = [str(Path(__file__).resolve().parent / "ministack_with_inspector.py")]
 DEMO_EMAIL = "demo.user@example.com"
-CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+CDK_CLI = NODE_BIN / "cdk"
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
 
@@ -163,8 +164,9 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "CDK_DISABLE_VERSION_CHECK": "1",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        # `cdk` runs `python3 app.py`: the project's interpreter first on PATH.
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        # `cdk` runs `python3 app.py`: the project's interpreter first on PATH, then the Node.js
+        # package.json pins (where it has one for this platform) for the CLI and jsii.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(NODE_BIN), os.environ.get("PATH", "")]),
     }
 
 
