@@ -12,28 +12,39 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import aws_cdk as cdk
 
 import app as cdk_app
 
 
+def variant_settings(raw: object, shared: Callable[[str], Any]) -> dict[str, cdk_app.Settings]:
+    """Each stack's settings from the `stacks` context value, on top of `shared` (a key's value
+    from cdk.json or the command line). Raises ValueError with the one line to print."""
+    variants = json.loads(str(raw))
+    if not isinstance(variants, dict) or not variants:
+        raise ValueError("context stacks takes JSON: each stack's name and the context keys it sets")
+    settings = {}
+    for name, overrides in variants.items():
+        if not isinstance(overrides, dict):
+            raise ValueError(f"stack {name}: its context keys take a JSON object")
+        unknown = set(overrides) - set(cdk_app.CONTEXT)
+        if unknown:  # a misspelt key would otherwise deploy the default silently
+            raise ValueError(f"stack {name}: unknown context keys {sorted(unknown)}")
+        context = {**overrides, "stackName": name}
+        settings[name] = cdk_app.read_settings(lambda key, own=context: own.get(key, shared(key)))
+    return settings
+
+
 def main() -> int:
     app = cdk.App()
     try:
-        variants = json.loads(str(app.node.try_get_context("stacks")))
-        if not isinstance(variants, dict) or not variants:
-            raise ValueError("context stacks takes JSON: each stack's name and the context keys it sets")
-        for name, overrides in variants.items():
-            if not isinstance(overrides, dict):
-                raise ValueError(f"stack {name}: its context keys take a JSON object")
-            unknown = set(overrides) - set(cdk_app.CONTEXT)
-            if unknown:  # a misspelt key would otherwise deploy the default silently
-                raise ValueError(f"stack {name}: unknown context keys {sorted(unknown)}")
-            context = {**overrides, "stackName": name}
-            settings = cdk_app.read_settings(lambda key, own=context: own.get(key, app.node.try_get_context(key)))
+        variants = variant_settings(app.node.try_get_context("stacks"), app.node.try_get_context)
+        for settings in variants.values():
             cdk_app.build_stack(app, settings)
-    except ValueError as error:  # json.JSONDecodeError is one
+    except ValueError as error:  # json.JSONDecodeError and app.py's ContextError are ones
         print(f"error: {error}", file=sys.stderr)
         return 2
     cdk_app.arm_nag(app)

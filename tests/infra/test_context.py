@@ -119,3 +119,36 @@ def test_the_local_target_is_refused_for_a_real_account(monkeypatch: pytest.Monk
         settings(target="local")
     monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "000000000000")
     assert settings(target="local").target == "local"
+
+
+SHARED = {"stackName": "FromCdkJson", "lockoutSeconds": "300"}
+
+
+def test_the_end_to_end_app_builds_each_variant_from_its_keys_over_the_shared_ones() -> None:
+    from tests.e2e.stacks_app import variant_settings
+
+    raw = json.dumps({"Main": {}, "Lockout": {"lockoutSeconds": "4"}})
+    built = variant_settings(raw, SHARED.get)
+    assert {name: (s.stack_name, s.lockout_seconds) for name, s in built.items()} == {
+        "Main": ("Main", 300),
+        "Lockout": ("Lockout", 4),
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "refusal"),
+    [
+        ("not json", "Expecting value"),
+        ("[]", "context stacks takes JSON: each stack's name and the context keys it sets"),
+        ("{}", "context stacks takes JSON: each stack's name and the context keys it sets"),
+        ('{"Main": ["waf"]}', "stack Main: its context keys take a JSON object"),
+        ('{"Main": {"lockoutSecs": "4"}}', "stack Main: unknown context keys ['lockoutSecs']"),
+        ('{"Main": {"waf": "yes"}}', "context waf='yes' is not allowed: waf takes true | false"),
+    ],
+    ids=["not-json", "a-list", "empty", "keys-not-an-object", "misspelt-key", "refused-value"],
+)
+def test_the_end_to_end_app_refuses_a_bad_variant_in_one_line(raw: str, refusal: str) -> None:
+    from tests.e2e.stacks_app import variant_settings
+
+    with pytest.raises(ValueError, match="^" + re.escape(refusal)):
+        variant_settings(raw, SHARED.get)
