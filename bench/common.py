@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS = ROOT / "lambdas"
 EVENTS = ROOT / "tests" / "events"
 
-# jsii prints an end-of-life banner for the machine's Node on every start; it is noise here.
+# jsii prints an end-of-life banner on every start where it runs on an old Node.js (the machine's,
+# where package.json pins none for the platform); it is noise here.
 QUIET_JSII = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
 

@@ -27,6 +27,7 @@ from bench.deploy import offline_deploy_section
 from bench.size import size_section
 from bench.synth import suite_section, synth_section, synth_template
 from bench.triggers import triggers_section
+from offline.emulator import path_with_pinned_node
 from offline.local_aws import local_trigger_environment
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -165,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
     )
     args = parser.parse_args(argv)
+    # As `make bench` runs it: every section's jsii and CDK CLI on the Node.js package.json pins.
+    os.environ["PATH"] = path_with_pinned_node(os.environ.get("PATH"))
     selected = [name.strip() for name in args.sections.split(",") if name.strip()]
     unknown = sorted(set(selected) - set(SECTIONS))
     if unknown:

@@ -31,10 +31,20 @@ GUARDED = [str(Path(__file__).resolve().parent / "ministack_guarded.py")]
 # for the tests and benchmarks, which play the human. `make demo` and `make web` never use it.
 WITH_INSPECTOR = [str(Path(__file__).resolve().parent / "ministack_with_inspector.py")]
 DEMO_EMAIL = "demo.user@example.com"
+# The Node.js package.json pins, where npm has one for this platform (see path_with_pinned_node).
 NODE_BIN = ROOT / "node_modules" / ".bin"
 CDK_CLI = NODE_BIN / "cdk"
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
+
+
+def path_with_pinned_node(path: str | None) -> str:
+    """`path` (a PATH value) with the Node.js package.json pins first, where npm installed one for
+    this platform, so the CDK CLI and jsii run on it; otherwise as it is (the machine's Node).
+    Empty entries, which would mean the current directory, are dropped."""
+    parts = [part for part in (path or "").split(os.pathsep) if part and part != str(NODE_BIN)]
+    pinned = [str(NODE_BIN)] if (NODE_BIN / "node").exists() else []
+    return os.pathsep.join(pinned + parts)
 
 
 def step(message: str, started: float) -> None:
@@ -164,9 +174,8 @@ def aws_environment(endpoint: str) -> dict[str, str]:
         "CDK_DISABLE_VERSION_CHECK": "1",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        # `cdk` runs `python3 app.py`: the project's interpreter first on PATH, then the Node.js
-        # package.json pins (where it has one for this platform) for the CLI and jsii.
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(NODE_BIN), os.environ.get("PATH", "")]),
+        # `cdk` runs `python3 app.py`: the project's interpreter first on PATH, then the pinned Node.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), path_with_pinned_node(os.environ.get("PATH"))]),
     }
 
 

@@ -21,14 +21,13 @@ from typing import Any
 
 import pytest
 
-from offline.emulator import NODE_BIN
+from offline.emulator import path_with_pinned_node
 from offline.lambda_context import LocalLambdaContext
 from offline.local_aws import local_trigger_environment
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 # As `make` runs them: the Node.js package.json pins first on PATH, for jsii and the CDK CLI.
-if (NODE_BIN / "node").exists():
-    os.environ["PATH"] = f"{NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ["PATH"] = path_with_pinned_node(os.environ.get("PATH"))
 HANDLER_SETTINGS = {
     "MAX_CAPTCHA_ATTEMPTS": "3",
     "CAPTCHA_PROVIDER": "builtin",

@@ -23,7 +23,7 @@ import app as cdk_app
 def variant_settings(raw: object, shared: Callable[[str], Any]) -> dict[str, cdk_app.Settings]:
     """Each stack's settings from the `stacks` context value, on top of `shared` (a key's value
     from cdk.json or the command line). Raises ValueError with the one line to print."""
-    variants = json.loads(str(raw))
+    variants = raw if isinstance(raw, dict) else json.loads(str(raw))  # cdk.json: an object; -c: text
     if not isinstance(variants, dict) or not variants:
         raise ValueError("context stacks takes JSON: each stack's name and the context keys it sets")
     settings = {}

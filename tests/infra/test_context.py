@@ -15,6 +15,7 @@ import pytest
 
 import app as cdk_app
 from signin.project import ROOT, cdk_json_context
+from tests.e2e.stacks_app import variant_settings
 
 GOOD = {"stackName": "AnyStack"}
 
@@ -125,14 +126,11 @@ SHARED = {"stackName": "FromCdkJson", "lockoutSeconds": "300"}
 
 
 def test_the_end_to_end_app_builds_each_variant_from_its_keys_over_the_shared_ones() -> None:
-    from tests.e2e.stacks_app import variant_settings
-
     raw = json.dumps({"Main": {}, "Lockout": {"lockoutSeconds": "4"}})
-    built = variant_settings(raw, SHARED.get)
-    assert {name: (s.stack_name, s.lockout_seconds) for name, s in built.items()} == {
-        "Main": ("Main", 300),
-        "Lockout": ("Lockout", 4),
-    }
+    expected = {"Main": ("Main", 300), "Lockout": ("Lockout", 4)}
+    for given in (raw, json.loads(raw)):  # `-c stacks=...` gives text; cdk.json an object
+        built = variant_settings(given, SHARED.get)
+        assert {name: (s.stack_name, s.lockout_seconds) for name, s in built.items()} == expected
 
 
 @pytest.mark.parametrize(
@@ -148,7 +146,5 @@ def test_the_end_to_end_app_builds_each_variant_from_its_keys_over_the_shared_on
     ids=["not-json", "a-list", "empty", "keys-not-an-object", "misspelt-key", "refused-value"],
 )
 def test_the_end_to_end_app_refuses_a_bad_variant_in_one_line(raw: str, refusal: str) -> None:
-    from tests.e2e.stacks_app import variant_settings
-
     with pytest.raises(ValueError, match="^" + re.escape(refusal)):
         variant_settings(raw, SHARED.get)

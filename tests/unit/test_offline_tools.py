@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
 from offline import web
-from offline.emulator import Emulator
+from offline.emulator import NODE_BIN, Emulator, path_with_pinned_node
 from signin.project import ROOT
 
 
@@ -35,3 +36,12 @@ def test_make_web_on_a_taken_port_stops_before_deploying_or_writing_anything(
     assert "Serving" not in out and "Starting" not in out
     assert not (tmp_path / "web").exists()  # no emulator was started
     assert (config.read_bytes() if config.exists() else None) == before
+
+
+def test_the_pinned_node_goes_first_on_path_once_and_no_empty_entry_remains() -> None:
+    pinned = (NODE_BIN / "node").exists()  # npm installs it where package.json has this platform's
+    machine = os.pathsep.join(["", "/usr/bin", str(NODE_BIN), "/bin", ""])
+    parts = path_with_pinned_node(machine).split(os.pathsep)
+    assert parts == ([str(NODE_BIN)] if pinned else []) + ["/usr/bin", "/bin"]
+    assert path_with_pinned_node(path_with_pinned_node(machine)) == path_with_pinned_node(machine)
+    assert path_with_pinned_node(None) == (str(NODE_BIN) if pinned else "")
