@@ -57,12 +57,17 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
+# Ctrl-C is how the demo and the web page end (both stop the emulator first): its exit status
+# 130 is no error of make's; any other failure keeps its status. The recipe's shell gets the
+# Ctrl-C too: it waits (`trap :`, not ignoring it, which the program would inherit).
+ENDED_BY_CTRL_C = status=$$?; [ $$status -eq 130 ] || exit $$status
+
 demo: ## Deploy to a local AWS emulator and sign in (no AWS account needed)
 	@$(MAKE) --no-print-directory -j3 install-demo
-	$(PY) -m offline.demo $(DEMO_ARGS)
+	@trap : INT; echo "$(PY) -m offline.demo $(DEMO_ARGS)"; $(PY) -m offline.demo $(DEMO_ARGS); $(ENDED_BY_CTRL_C)
 
 web: install ## Serve the web sign-in page on 127.0.0.1 against a local deployment
-	$(PY) -m offline.web $(WEB_ARGS)
+	@trap : INT; echo "$(PY) -m offline.web $(WEB_ARGS)"; $(PY) -m offline.web $(WEB_ARGS); $(ENDED_BY_CTRL_C)
 
 # The browser tests' Chromium, found or fetched the ecosystem's ways, in this order: $$CHROMIUM;
 # a system Chromium headless shell, Chromium or Chrome; Playwright's own headless shell (where its

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from offline.emulator import DEMO_EMAIL, REGION, ROOT, Emulator, deploy_with_user, step
+from signin import cli as signin_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="emulator state and logs")
     parser.add_argument("--audio", action="store_true", help="ask for the audio CAPTCHA")
     args, signin_args = parser.parse_known_args(argv)
+    # The sign-in CLI's own options go through to it: refused now, not after the deploy.
+    placeholders = {"UserPoolId": "us-east-1_Placeholder0", "UserPoolClientId": "placeholder0"}
+    signin_cli.parse_args(_signin_args("http://127.0.0.1:1", placeholders, args, signin_args))
 
     started = time.monotonic()
     emulator = Emulator(workdir=args.workdir)
@@ -41,25 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             "    limit, 3 by default). A wrong answer here ends the sign-in: run `make demo` again.",
             flush=True,
         )
-        command = [
-            sys.executable,
-            "-m",
-            "signin",
-            "--endpoint-url",
-            emulator.endpoint,
-            "--region",
-            REGION,
-            "--user-pool-id",
-            outputs["UserPoolId"],
-            "--client-id",
-            outputs["UserPoolClientId"],
-            "--username",
-            DEMO_EMAIL,
-            "--captcha-dir",
-            str(args.workdir / "captchas"),
-            *(["--audio"] if args.audio else []),
-            *signin_args,
-        ]
+        command = [sys.executable, "-m", "signin", *_signin_args(emulator.endpoint, outputs, args, signin_args)]
         env = {**os.environ, "CAPTCHA_SIGNIN_PASSWORD": password, "AWS_ACCESS_KEY_ID": "test"}
         env["AWS_SECRET_ACCESS_KEY"] = "test"  # noqa: S105 (the emulator's dummy credential)
         return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
@@ -71,6 +57,26 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emulator.stop()
         step("Stopped the emulator", started)
+
+
+def _signin_args(endpoint: str, outputs: dict[str, str], args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """The sign-in CLI's arguments for the demo user on the deployed pool, then the user's own."""
+    return [
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        REGION,
+        "--user-pool-id",
+        outputs["UserPoolId"],
+        "--client-id",
+        outputs["UserPoolClientId"],
+        "--username",
+        DEMO_EMAIL,
+        "--captcha-dir",
+        str(args.workdir / "captchas"),
+        *(["--audio"] if args.audio else []),
+        *extra,
+    ]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from offline import web
+from offline import demo, web
 from offline.emulator import NODE_BIN, Emulator, path_with_pinned_node
 from signin.project import ROOT
 
@@ -45,3 +45,17 @@ def test_the_pinned_node_goes_first_on_path_once_and_no_empty_entry_remains() ->
     assert parts == ([str(NODE_BIN)] if pinned else []) + ["/usr/bin", "/bin"]
     assert path_with_pinned_node(path_with_pinned_node(machine)) == path_with_pinned_node(machine)
     assert path_with_pinned_node(None) == (str(NODE_BIN) if pinned else "")
+
+
+def test_make_demo_refuses_a_bad_sign_in_option_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_emulator(self: Emulator) -> Emulator:
+        raise AssertionError("the emulator was started for a command line that is refused")
+
+    monkeypatch.setattr(Emulator, "start", no_emulator)
+    with pytest.raises(SystemExit) as refused:
+        demo.main(["--workdir", str(tmp_path), "--no-such-option"])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err == "error: unrecognized arguments: --no-such-option (see --help)\n"
+    assert not any(tmp_path.iterdir())
