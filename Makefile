@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 # The local AWS emulator lives in its own venv (see offline/requirements.txt).
 EMULATOR_VENV := .venv-ministack
 # app.py runs under the project's venv when the CDK CLI calls `python3 app.py`. The Node.js that
-# package.json pins (Linux and Windows; elsewhere the machine's) runs the CDK CLI and jsii.
+# package.json pins (Linux; elsewhere the machine's) runs the CDK CLI and jsii.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
