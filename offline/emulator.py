@@ -66,6 +66,8 @@ class Emulator:
     port: int = field(default_factory=free_port)
     # The program to run under ministack's interpreter; default: ministack behind the guard.
     launcher: list[str] = field(default_factory=lambda: list(GUARDED))
+    # ministack's own settings on top of ours, e.g. {"AUTH": "true"} to check signatures and IAM.
+    settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -93,6 +95,7 @@ class Emulator:
             "STATE_DIR": str(self.workdir / "state"),
             "EMULATOR_ALLOWED_ORIGINS_FILE": str(self.origins_file),
             "TMPDIR": str(self.workdir / "tmp"),  # its Lambda workers' scratch space
+            **self.settings,
         }
         log = (self.workdir / "ministack.log").open("wb")
         self.process = subprocess.Popen(

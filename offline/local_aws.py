@@ -43,7 +43,8 @@ def create_counter_resources(endpoint: str) -> dict[str, str]:
 @contextmanager
 def local_trigger_environment(settings: Mapping[str, str]) -> Iterator[str]:
     """Start the emulator, create the counter's resources, and put them, the emulator's
-    credentials and `settings` in os.environ until the block ends; yields the endpoint."""
+    credentials, the endpoints' suffix and `settings` in os.environ until the block ends;
+    yields the endpoint."""
     workdir = Path(tempfile.mkdtemp(prefix="local-aws-"))
     saved = dict(os.environ)
     emulator = Emulator(workdir=workdir).start()
@@ -51,6 +52,9 @@ def local_trigger_environment(settings: Mapping[str, str]) -> Iterator[str]:
         os.environ.update(emulator_credentials(emulator.endpoint))
         os.environ.update(settings)
         os.environ.update(create_counter_resources(emulator.endpoint))
+        # AWS::URLSuffix as CloudFormation resolves it in the emulator's region (AWS_ENDPOINT_URL,
+        # the emulator, is what the triggers' clients call).
+        os.environ["ENDPOINT_URL_SUFFIX"] = "amazonaws.com"
         yield emulator.endpoint
     finally:
         emulator.stop()

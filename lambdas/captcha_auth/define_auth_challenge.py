@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from captcha_auth.aws_json import DYNAMODB, SECRETS_MANAGER, Client, ServiceError, Unreachable, endpoint_for
 from captcha_auth.common import (
     CAPTCHA_CHALLENGE,
     audit,
@@ -28,7 +29,7 @@ from captcha_auth.common import (
     start_invocation,
     whole_number_setting,
 )
-from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
+from captcha_auth.failure_counter import ATTEMPTS, TIMEOUT_SECONDS, CounterUnavailable, FailureCounter, Policy
 
 MAX_ATTEMPTS = max_captcha_attempts()
 # Everything the counter needs is read now, so a missing or malformed setting fails at import.
@@ -41,6 +42,8 @@ LOCKOUT = Policy(
     max_backoff=whole_number_setting("LOCKOUT_MAX_BACKOFF_SECONDS"),
 )
 COUNTER_FAIL_OPEN = boolean_setting("COUNTER_FAIL_OPEN")
+DYNAMODB_ENDPOINT = endpoint_for(DYNAMODB, os.environ)
+SECRETS_ENDPOINT = endpoint_for(SECRETS_MANAGER, os.environ)
 
 # Cognito passes a trigger's error text to the client (UserLambdaValidationException on AWS).
 # The clients recognise this fixed marker (signin/messages.json) and say the account is locked;
@@ -142,34 +145,36 @@ class SignInLocked(Exception):
 
 @cache
 def _counter() -> FailureCounter:
-    """Made on first use and kept for the container: the clients, and the hashing key read
-    once from Secrets Manager. botocore (not boto3) is the Lambda runtime's own SDK core."""
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.get_session()
-    config = Config(**DYNAMODB_CONFIG)
+    """Made on first use and kept for the container: the two clients (aws_json.py, not
+    botocore, for the cold start), and the hashing key read once from Secrets Manager."""
+    dynamodb = Client(DYNAMODB, DYNAMODB_ENDPOINT, timeout=TIMEOUT_SECONDS, attempts=ATTEMPTS)
+    secrets = Client(SECRETS_MANAGER, SECRETS_ENDPOINT, timeout=TIMEOUT_SECONDS, attempts=ATTEMPTS)
 
     @cache
     def key() -> bytes:
-        secrets = session.create_client("secretsmanager", config=config)
-        return str(secrets.get_secret_value(SecretId=FAILURE_KEY_SECRET)["SecretString"]).encode("utf-8")
+        secret = secrets.call("GetSecretValue", {"SecretId": FAILURE_KEY_SECRET})["SecretString"]
+        if not isinstance(secret, str) or not secret:
+            raise ValueError("no SecretString")
+        return secret.encode("utf-8")
 
     def guarded_key() -> bytes:
         try:
             return key()
-        except Exception as exc:  # the key could not be read: the same as an unreachable table
-            raise CounterUnavailable(type(exc).__name__) from None
+        except Unreachable as exc:  # the key could not be read: the same as an unreachable table
+            raise CounterUnavailable(str(exc)) from None
+        except ServiceError as exc:
+            raise CounterUnavailable(exc.code) from None
+        except (KeyError, ValueError):
+            raise CounterUnavailable("malformed") from None
 
-    return FailureCounter(session.create_client("dynamodb", config=config), FAILURE_TABLE, guarded_key, LOCKOUT)
+    return FailureCounter(dynamodb, FAILURE_TABLE, guarded_key, LOCKOUT)
 
 
 def apply_counter(decision: Decision, account: str, counter: Callable[[], FailureCounter]) -> Decision:
     """The counter's part: refuse a locked account at the start of a sign-in, count one failure
     when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
     unknown usernames take exactly the same path. `counter` is called only on those steps, so a
-    new container whose first call is another step (a wrong answer, a refusal) makes no botocore
-    session or client."""
+    new container whose first call is another step (a wrong answer, a refusal) makes no client."""
     if decision.challenge_name == PASSWORD_VERIFIER and counter().locked_for(account) > 0:
         raise SignInLocked()
     if decision.reason == "password_verified":

@@ -27,15 +27,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from captcha_auth.aws_json import ServiceError, Unreachable
 
 # Small, bounded and well inside Cognito's 5 s per trigger: at most two tries of one request,
-# each waiting at most half a second to connect and half a second to read.
-DYNAMODB_CONFIG = {"connect_timeout": 0.5, "read_timeout": 0.5, "retries": {"total_max_attempts": 2}}
+# each waiting at most half a second to connect and half a second for each read.
+TIMEOUT_SECONDS = 0.5
+ATTEMPTS = 2
 
 
 class CounterUnavailable(Exception):
     """The table (or the hashing key) could not be reached in time; the caller decides."""
+
+
+class _ConditionFailed(Exception):
+    """An update's condition did not hold (the one error the counter expects)."""
 
 
 @dataclass(frozen=True)
@@ -72,20 +77,21 @@ class FailureCounter:
         digest = hmac.new(self._key(), username.casefold().encode("utf-8"), hashlib.sha256).hexdigest()
         return {"pk": {"S": digest}}
 
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, operation: str, **payload: Any) -> dict[str, Any]:
+        """One DynamoDB call on the table: a failed condition raises _ConditionFailed, anything
+        else that isn't an answer CounterUnavailable with its short code."""
         try:
-            result: dict[str, Any] = getattr(self._client, operation)(TableName=self._table, **kwargs)
-            return result
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise
-            raise CounterUnavailable(type(error).__name__) from None
-        except BotoCoreError as error:
-            raise CounterUnavailable(type(error).__name__) from None
+            return self._client.call(operation, {"TableName": self._table, **payload})
+        except ServiceError as error:
+            if error.code == "ConditionalCheckFailedException":
+                raise _ConditionFailed from None
+            raise CounterUnavailable(error.code) from None
+        except Unreachable as error:
+            raise CounterUnavailable(str(error)) from None
 
     def locked_for(self, username: str) -> int:
         """Seconds left of this username's lock (0: it may sign in)."""
-        item = self._call("get_item", Key=self._item_key(username), ConsistentRead=True).get("Item", {})
+        item = self._call("GetItem", Key=self._item_key(username), ConsistentRead=True).get("Item", {})
         until = int(item.get("locked_until", {}).get("N", "0"))
         return max(0, until - int(self._clock()))
 
@@ -107,7 +113,7 @@ class FailureCounter:
                 # A person's sign-in finds no record (a success deleted it) or a stale one, so
                 # this is tried first: one request. Start again from one.
                 item = self._call(
-                    "update_item",
+                    "UpdateItem",
                     Key=key,
                     UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp REMOVE locked_until",
                     ConditionExpression="attribute_not_exists(pk) OR "
@@ -115,17 +121,17 @@ class FailureCounter:
                     ExpressionAttributeValues=values,
                     ReturnValues="ALL_NEW",
                 )
-            except ClientError:
+            except _ConditionFailed:
                 try:  # the previous failure, or the end of the lock, is recent: go on counting
                     item = self._call(
-                        "update_item",
+                        "UpdateItem",
                         Key=key,
                         UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp",
                         ConditionExpression="last_failure > :recent OR locked_until > :recent",
                         ExpressionAttributeValues=values,
                         ReturnValues="ALL_NEW",
                     )
-                except ClientError:
+                except _ConditionFailed:
                     continue
             failures = int(item["Attributes"]["failures"]["N"])
             break
@@ -137,9 +143,9 @@ class FailureCounter:
         return failures
 
     def _lock(self, key: dict[str, Any], until: int, expires: int) -> None:
-        with contextlib.suppress(ClientError):  # its condition failed: nothing to do
+        with contextlib.suppress(_ConditionFailed):  # its condition failed: nothing to do
             self._call(
-                "update_item",
+                "UpdateItem",
                 Key=key,
                 UpdateExpression="SET locked_until = :until, expires_at = :exp",
                 # Never recreates a record a success deleted meanwhile, never shortens a lock.
@@ -150,4 +156,4 @@ class FailureCounter:
 
     def reset(self, username: str) -> None:
         """A successful sign-in: forget this username's failures."""
-        self._call("delete_item", Key=self._item_key(username))
+        self._call("DeleteItem", Key=self._item_key(username))

@@ -23,6 +23,7 @@ PROVIDER = captcha_provider()
 if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails at import
     # The provider's code (urllib and friends) only when one is configured: the built-in
     # CAPTCHA's cold start doesn't pay for it.
+    from captcha_auth.aws_json import SECRETS_MANAGER, Client, ServiceError, Unreachable, endpoint_for
     from captcha_auth.providers import Expectation, ProviderError, refusal, siteverify, token_acceptable
 
     VERIFY_URL = os.environ["CAPTCHA_VERIFY_URL"]
@@ -33,6 +34,7 @@ if PROVIDER != "builtin":  # read now, so a missing or malformed setting fails a
     MAX_AGE_SECONDS = whole_number_setting("CAPTCHA_MAX_AGE_SECONDS")
     MIN_SCORE = float(os.environ["CAPTCHA_MIN_SCORE"]) if PROVIDER == "recaptcha-v3" else 0.0
     SITE_KEY = os.environ["CAPTCHA_SITE_KEY"] if PROVIDER == "hcaptcha" else None
+    SECRETS_ENDPOINT = endpoint_for(SECRETS_MANAGER, os.environ)
 # The provider's secret key is read from Secrets Manager once per container and kept this long.
 SECRET_TTL_SECONDS = 300
 _secret: tuple[str, float] | None = None
@@ -64,18 +66,14 @@ def provider_secret() -> str:
     """The secret key, cached for SECRET_TTL_SECONDS; never logged, never in an error."""
     global _secret
     if _secret is None or time.monotonic() - _secret[1] > SECRET_TTL_SECONDS:
-        import botocore.session
-        from botocore.config import Config
-
         try:
-            client = botocore.session.get_session().create_client(
-                "secretsmanager",
-                config=Config(connect_timeout=0.5, read_timeout=0.5, retries={"total_max_attempts": 1}),
-            )
-            value = client.get_secret_value(SecretId=SECRET_ARN)["SecretString"]
-        except Exception:  # botocore's errors, or no SecretString: the same to the caller
+            client = Client(SECRETS_MANAGER, SECRETS_ENDPOINT, timeout=0.5, attempts=1)
+            value = client.call("GetSecretValue", {"SecretId": SECRET_ARN})["SecretString"]
+        except (ServiceError, Unreachable, KeyError, ValueError):  # no answer, or no SecretString
             raise ProviderError("secret") from None
-        _secret = (str(value), time.monotonic())
+        if not isinstance(value, str) or not value:
+            raise ProviderError("secret")
+        _secret = (value, time.monotonic())
     return _secret[0]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsii
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -67,6 +67,10 @@ PROP_FOR = {
     "advanced_security_mode": "threat_protection",
 }
 CUSTOM_AUTH_FLOWS = ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+# For the triggers that call AWS (Define the counter's table and key, Verify a provider's secret):
+# their endpoints' domain in this partition (amazonaws.com, amazonaws.com.cn, ...), as
+# CloudFormation knows it. lambdas/captcha_auth/aws_json.py builds the endpoints from it.
+AWS_API_SETTINGS = {"ENDPOINT_URL_SUFFIX": Aws.URL_SUFFIX}
 
 # Managed challenge providers and their documented siteverify endpoints.
 PROVIDER_VERIFY_URLS = {
@@ -333,6 +337,7 @@ class CaptchaAuth(Construct):
             "LOCKOUT_BACKOFF_SECONDS": str(int(backoff.to_seconds())),
             "LOCKOUT_MAX_BACKOFF_SECONDS": str(int(max_backoff.to_seconds())),
             "COUNTER_FAIL_OPEN": "true" if fail_open else "false",
+            **AWS_API_SETTINGS,
         }
 
     def _grant_counter_to_define(self) -> None:
@@ -395,6 +400,7 @@ class CaptchaAuth(Construct):
                 "CAPTCHA_SECRET_ARN": self.captcha_secret.secret_arn,
                 "CAPTCHA_HOSTNAMES": ",".join(names),
                 "CAPTCHA_MAX_AGE_SECONDS": str(int(max_age.to_seconds())),
+                **AWS_API_SETTINGS,
             }
         )
         if provider == "recaptcha-v3":

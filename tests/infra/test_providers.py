@@ -73,6 +73,8 @@ def test_create_and_verify_get_the_provider_settings(provider_template: tuple[st
     assert ("CAPTCHA_MIN_SCORE" in verify) is (provider == "recaptcha-v3")
     assert "CAPTCHA_SECRET_ARN" not in create
     assert ("CAPTCHA_SITE_KEY" in verify) is (provider == "hcaptcha")  # sent to hCaptcha's siteverify
+    assert verify["ENDPOINT_URL_SUFFIX"] == {"Ref": "AWS::URLSuffix"}  # Secrets Manager's, for the key
+    assert "ENDPOINT_URL_SUFFIX" not in create
 
 
 def test_the_builtin_captcha_has_no_provider_secret(template_json: dict[str, Any]) -> None:

@@ -322,6 +322,8 @@ def test_define_gets_the_counter_settings(template_json: dict[str, Any]) -> None
     variables = define["Properties"]["Environment"]["Variables"]
     assert variables["FAILURE_TABLE_NAME"] == {"Ref": table}
     assert variables["FAILURE_KEY_SECRET_ARN"] == {"Ref": secret}
+    # The partition's domain, for the endpoints of the table and the secret (never a fixed one).
+    assert variables["ENDPOINT_URL_SUFFIX"] == {"Ref": "AWS::URLSuffix"}
     assert {k: v for k, v in variables.items() if k.startswith(("LOCKOUT_", "COUNTER_"))} == {
         "LOCKOUT_AFTER_FAILURES": "5",
         "LOCKOUT_WINDOW_SECONDS": "900",

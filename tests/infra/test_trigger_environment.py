@@ -90,6 +90,7 @@ REQUIRED = [
             "LOCKOUT_BACKOFF_SECONDS",
             "LOCKOUT_MAX_BACKOFF_SECONDS",
             "COUNTER_FAIL_OPEN",
+            "ENDPOINT_URL_SUFFIX",
         ],
         "captcha_auth.create_auth_challenge": [
             "MAX_CAPTCHA_ATTEMPTS",
@@ -131,7 +132,12 @@ print(json.dumps(outcomes))
 
 
 def import_outcomes(cases: list[tuple[str, dict[str, str]]]) -> list[str]:
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}"}
+    # AWS_REGION: Lambda sets it in every function; the construct doesn't.
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}",
+        "AWS_REGION": "us-east-1",
+    }
     command = [sys.executable, "-c", IMPORTER]
     result = subprocess.run(command, env=env, input=json.dumps(cases), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -145,6 +151,7 @@ MALFORMED = {
     "LOCKOUT_BACKOFF_SECONDS": ["", "1e3"],
     "COUNTER_FAIL_OPEN": ["yes", "True", ""],
     "CAPTCHA_PROVIDER": ["recaptcha", "Turnstile", ""],
+    "ENDPOINT_URL_SUFFIX": ["", "amazonaws.com/", "https://amazonaws.com", "example.com#x", "localhost"],
 }
 MALFORMED_CASES = [(n, v) for n, values in MALFORMED.items() for v in values]
 

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from botocore.config import Config
 
-from captcha_auth.failure_counter import DYNAMODB_CONFIG, CounterUnavailable, FailureCounter, Policy
+from captcha_auth.aws_json import DYNAMODB, Client
+from captcha_auth.failure_counter import ATTEMPTS, TIMEOUT_SECONDS, CounterUnavailable, FailureCounter, Policy
+from offline.emulator import emulator_credentials
 from offline.local_aws import aws_client, create_counter_table
 
 POLICY = Policy(threshold=3, window=60, backoff=10, max_backoff=35)
@@ -29,6 +30,13 @@ class Clock:
         return self.now
 
 
+def dynamodb(endpoint: str) -> Client:
+    """Define's client, as Define makes it, for `endpoint` with the emulator's credentials."""
+    return Client(
+        DYNAMODB, endpoint, timeout=TIMEOUT_SECONDS, attempts=ATTEMPTS, environ=emulator_credentials(endpoint)
+    )
+
+
 @pytest.fixture
 def table(local_aws_endpoint: str) -> str:
     return create_counter_table(local_aws_endpoint, f"counter-{uuid.uuid4().hex[:12]}")
@@ -41,7 +49,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def counter(local_aws_endpoint: str, table: str, clock: Clock) -> FailureCounter:
-    return FailureCounter(aws_client("dynamodb", local_aws_endpoint), table, lambda: KEY, POLICY, clock)
+    return FailureCounter(dynamodb(local_aws_endpoint), table, lambda: KEY, POLICY, clock)
 
 
 def test_locks_after_the_threshold_and_doubles_up_to_the_cap(counter: FailureCounter, clock: Clock) -> None:
@@ -92,12 +100,15 @@ def test_usernames_differing_only_in_case_share_a_count(counter: FailureCounter)
 
 
 def test_fifty_concurrent_failures_count_fifty(local_aws_endpoint: str, table: str, clock: Clock) -> None:
-    client = aws_client("dynamodb", local_aws_endpoint)
-    counter = FailureCounter(client, table, lambda: KEY, Policy(100, 60, 10, 35), clock)
+    """Fifty containers at once, each with its own client (a container runs one call at a time)."""
+
+    def counter() -> FailureCounter:
+        return FailureCounter(dynamodb(local_aws_endpoint), table, lambda: KEY, Policy(100, 60, 10, 35), clock)
+
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda _: counter.record_failure("bot-target@example.com"), range(50)))
+        results = list(pool.map(lambda _: counter().record_failure("bot-target@example.com"), range(50)))
     assert sorted(results) == list(range(1, 51))
-    assert counter.record_failure("bot-target@example.com") == 51
+    assert counter().record_failure("bot-target@example.com") == 51
 
 
 def test_the_table_holds_no_username_and_expires_its_items(
@@ -142,17 +153,7 @@ def black_hole() -> Iterator[str]:
 
 def test_an_unreachable_table_is_reported_well_inside_cognitos_five_seconds(black_hole: str) -> None:
     """Each of the counter's calls, at once (each waits on its own connection)."""
-    import botocore.session
-
-    client = botocore.session.get_session().create_client(
-        "dynamodb",
-        endpoint_url=black_hole,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(**DYNAMODB_CONFIG),  # type: ignore[arg-type]
-    )
-    counter = FailureCounter(client, "any", lambda: KEY, POLICY)
+    counter = FailureCounter(dynamodb(black_hole), "any", lambda: KEY, POLICY)
 
     def seconds_to_report(operation: str) -> float:
         started = time.monotonic()
@@ -176,10 +177,15 @@ def test_lock_seconds(failures: int, seconds: int) -> None:
 
 def test_a_persons_failure_is_one_request_a_run_of_them_two(local_aws_endpoint: str, table: str, clock: Clock) -> None:
     """No recent record (as in a person's sign-in): one update. A recent one: the fallback too."""
-    client = aws_client("dynamodb", local_aws_endpoint)
+    client = dynamodb(local_aws_endpoint)
     updates: list[str] = []
-    client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: updates.append("update"))
-    counter = FailureCounter(client, table, lambda: KEY, POLICY, clock)
+
+    class Counting:
+        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+            updates.extend(["update"] if operation == "UpdateItem" else [])
+            return client.call(operation, payload)
+
+    counter = FailureCounter(Counting(), table, lambda: KEY, POLICY, clock)
     assert counter.record_failure("requests@example.com") == 1
     assert len(updates) == 1
     assert counter.record_failure("requests@example.com") == 2
