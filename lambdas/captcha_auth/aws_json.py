@@ -4,7 +4,8 @@ a POST of a JSON body, signed with Signature Version 4, over one kept-alive conn
 Written by hand, on purpose, for the cold start of the triggers that call AWS. Importing
 botocore and making the two clients Define needs (Secrets Manager for the counter's key, DynamoDB
 for the count) cost ~190 ms of every new Define container on the benchmark machine, most of
-Define's cold start; this module imports in a few milliseconds (bench/RESULTS.md, section 2). No
+Define's cold start; this module adds a few tens of milliseconds, most of them for http.client and the system's
+certificates, which any client needs (bench/RESULTS.md, section 2, "Cold start"). No
 well-kept lightweight Python client for these APIs exists: botocore's signer alone imports most
 of botocore, and AWS's own SDK for Python v4 is experimental. So this is the least that the
 triggers need and no more:
@@ -18,11 +19,15 @@ triggers need and no more:
   the construct passes as ENDPOINT_URL_SUFFIX). No FIPS or dual-stack endpoints.
 - The credentials Lambda gives a function in its environment (AWS_ACCESS_KEY_ID,
   AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). No profile, container or instance credentials.
-- Retries as botocore's "standard" mode decides them (connection errors, timeouts, HTTP 5xx and
-  the throttling codes), up to `attempts` tries, with a short random wait between them.
+- Retries like botocore's "standard" mode (connection errors, timeouts, HTTP 5xx and the
+  throttling codes), up to `attempts` tries, with a short random wait between them instead of
+  its exponential back-off (Cognito gives a trigger 5 s). As with botocore, a write whose answer
+  was lost may be sent twice: for the failure counter that counts one failure twice, never
+  none.
 - TLS with the system's certificate store and host-name checks (ssl.create_default_context).
 
-Errors carry a short fixed code only, never the request or the service's message.
+Errors carry a short fixed code only, never the request or the service's message. Unreachable's
+kinds: timeout, connection, tls, http_<status>, a throttling code, malformed, credentials.
 """
 
 from __future__ import annotations
@@ -80,8 +85,7 @@ class ServiceError(Exception):
 
 
 class Unreachable(Exception):
-    """No usable answer within the tries: `str()` is a short fixed kind (timeout, connection,
-    http_503, throttled code, malformed, credentials)."""
+    """No usable answer within the tries: `str()` is a short fixed kind (see above)."""
 
 
 def _sha256(data: bytes) -> str:
@@ -95,7 +99,6 @@ def _hmac(key: bytes, text: str) -> bytes:
 def sign(
     *,
     method: str,
-    host: str,
     path: str,
     headers: Mapping[str, str],
     body: bytes,
@@ -106,9 +109,9 @@ def sign(
     amz_date: str,
 ) -> str:
     """The Authorization header of a Signature Version 4 request with no query string. Every
-    header in `headers` is signed, with `host`; `headers` must already hold X-Amz-Date (and
+    header in `headers` is signed; they must already hold Host and X-Amz-Date (and
     X-Amz-Security-Token with temporary credentials)."""
-    signed = {"host": host, **{name.lower(): " ".join(value.split()) for name, value in headers.items()}}
+    signed = {name.lower(): " ".join(value.split()) for name, value in headers.items()}
     names = sorted(signed)
     canonical_request = "\n".join(
         [
@@ -132,17 +135,51 @@ _DNS_SUFFIX = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9
 
 
 def endpoint_for(service: Service, environ: Mapping[str, str]) -> str:
-    """The endpoint URL botocore would use for `service` with these settings. ENDPOINT_URL_SUFFIX
-    is required (KeyError) and checked (ValueError) even where a configured URL wins, so a
-    function missing it fails the same way everywhere."""
+    """The endpoint URL botocore would use for `service` with these settings, checked as the
+    Client will use it (ValueError). ENDPOINT_URL_SUFFIX is required (KeyError) and checked even
+    where a configured URL wins, so a function missing it fails the same way everywhere. FIPS
+    and dual-stack endpoints are not built here: asking for them is refused, not ignored."""
     suffix = environ["ENDPOINT_URL_SUFFIX"]
     if not _DNS_SUFFIX.fullmatch(suffix):
         raise ValueError("ENDPOINT_URL_SUFFIX must be a domain name such as amazonaws.com")
+    for unsupported in ("AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"):
+        if environ.get(unsupported, "").lower() == "true":
+            raise ValueError(f"{unsupported} is not supported: set AWS_ENDPOINT_URL_<SERVICE> instead")
+    endpoint = f"https://{service.signing_name}.{environ['AWS_REGION']}.{suffix}"
     if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() != "true":
-        configured = environ.get(f"AWS_ENDPOINT_URL_{service.env_name}") or environ.get("AWS_ENDPOINT_URL")
-        if configured:
-            return configured
-    return f"https://{service.signing_name}.{environ['AWS_REGION']}.{suffix}"
+        endpoint = environ.get(f"AWS_ENDPOINT_URL_{service.env_name}") or environ.get("AWS_ENDPOINT_URL") or endpoint
+    parse_endpoint(endpoint)
+    return endpoint
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    scheme: str
+    hostname: str
+    port: int | None
+    host: str  # the Host header, sent and signed: botocore's form of it
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    """An http(s) URL with an ASCII host, an optional port and no path, query, fragment or user
+    (ValueError otherwise). The Host header leaves out a default port, as botocore's does."""
+    parts = urlsplit(url)
+    port = parts.port  # ValueError when it isn't a port number
+    hostname = parts.hostname or ""
+    if (
+        parts.scheme not in ("https", "http")
+        or not hostname
+        or not hostname.isascii()
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ValueError("the endpoint must be an http(s) URL with a host and no path, query or user")
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
+        host = f"{host}:{port}"
+    return Endpoint(parts.scheme, hostname, port, host)
 
 
 @cache
@@ -179,20 +216,19 @@ class Client:
     ) -> None:
         """`endpoint` as endpoint_for gives it; `environ` has the region and the credentials
         (read for each request). Makes the TLS context every deployment needs, once a container."""
-        url = urlsplit(endpoint)
-        if url.scheme not in ("https", "http") or not url.hostname or url.query or url.fragment:
-            raise ValueError("the endpoint must be an http(s) URL with a host and no query")
         self._service = service
+        self._endpoint = parse_endpoint(endpoint)
         self._timeout = timeout
         self._attempts = attempts
         self._environ = environ
         self._region = environ["AWS_REGION"]
-        self._scheme = url.scheme
-        self._host = url.netloc  # as the Host header has it: with the port when one is given
-        self._address = (url.hostname, url.port)
-        self._path = url.path or "/"
         self._tls = _tls_context()
         self._connection: http.client.HTTPConnection | None = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def call(self, operation: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
@@ -203,8 +239,14 @@ class Client:
             try:
                 status, data = self._send(operation, body)
             except (OSError, http.client.HTTPException) as error:
-                self._close()
-                problem = "timeout" if isinstance(error, TimeoutError) else "connection"
+                self.close()
+                problem = (
+                    "timeout"
+                    if isinstance(error, TimeoutError)
+                    else "tls"
+                    if isinstance(error, ssl.SSLError)
+                    else "connection"
+                )
                 continue
             answer = _json_object(data)
             if status == 200:
@@ -226,6 +268,7 @@ class Client:
             raise Unreachable("credentials") from None
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         headers = {
+            "Host": self._endpoint.host,  # sent as signed (http.client adds none of its own then)
             "Content-Type": f"application/x-amz-json-{self._service.json_version}",
             "X-Amz-Target": f"{self._service.target_prefix}.{operation}",
             "X-Amz-Date": amz_date,
@@ -235,8 +278,7 @@ class Client:
             headers["X-Amz-Security-Token"] = token
         headers["Authorization"] = sign(
             method="POST",
-            host=self._host,
-            path=self._path,
+            path="/",
             headers=headers,
             body=body,
             service=self._service.signing_name,
@@ -247,36 +289,35 @@ class Client:
         )
         connection = self._connection
         if connection is None or _dropped(connection):
-            self._close()
+            self.close()
             connection = self._connection = self._connect()
-        connection.request("POST", self._path, body=body, headers=headers)
+        connection.request("POST", "/", body=body, headers=headers)
         response = connection.getresponse()
         data = response.read(MAX_RESPONSE_BYTES + 1)
         if len(data) > MAX_RESPONSE_BYTES:
-            self._close()  # the rest is unread: the connection can't carry another request
+            self.close()  # the rest is unread: the connection can't carry another request
             return response.status, b""
+        if response.length:  # the body ended before its Content-Length: a connection failure
+            raise http.client.IncompleteRead(data, response.length)
         if response.will_close:
-            self._close()
+            self.close()
         if response.status != 200 and not data.strip():  # some errors name their code in a header only
             data = json.dumps({"__type": response.getheader("x-amzn-ErrorType", "")}).encode()
         return response.status, data
 
     def _connect(self) -> http.client.HTTPConnection:
-        host, port = self._address
-        if self._scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=self._timeout, context=self._tls)
-        return http.client.HTTPConnection(host, port, timeout=self._timeout)
-
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        endpoint = self._endpoint
+        if endpoint.scheme == "https":
+            return http.client.HTTPSConnection(
+                endpoint.hostname, endpoint.port, timeout=self._timeout, context=self._tls
+            )
+        return http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=self._timeout)
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:
     try:
         answer = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8), or nested past Python's limit
         return None
     return answer if isinstance(answer, dict) else None
 

@@ -82,10 +82,10 @@ def captcha_rounds(session: list[dict]) -> int:
 # paid for six times a sign-in, and the default formatter's keys add about 130 bytes a line.
 #
 # Powertools is used although importing it adds to every cold start (measured against the
-# bundle: about 120-165 ms without .pyc, 25-55 ms with the bundled .pyc, per handler; less for
-# Define, whose botocore shares its dependencies): it is the logging library made for Lambda,
-# and it applies Lambda's log level (AWS_LAMBDA_LOG_LEVEL) and keeps our lines off the
-# runtime's root handler, which a hand-written logger would have to keep doing itself. A
+# bundle: about 120-165 ms without .pyc, 25-55 ms with the bundled .pyc, per handler): it is
+# the logging library made for Lambda, and it applies Lambda's log level (AWS_LAMBDA_LOG_LEVEL)
+# and keeps our lines off the runtime's root handler, which a hand-written logger would have to
+# keep doing itself. A
 # narrower import saves nothing: `aws_lambda_powertools.logging` runs the package's __init__,
 # which loads Logger, Metrics, Tracer (lazily) and the botocore user-agent hook either way.
 #

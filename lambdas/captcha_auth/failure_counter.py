@@ -91,8 +91,8 @@ class FailureCounter:
 
     def locked_for(self, username: str) -> int:
         """Seconds left of this username's lock (0: it may sign in)."""
-        item = self._call("GetItem", Key=self._item_key(username), ConsistentRead=True).get("Item", {})
-        until = int(item.get("locked_until", {}).get("N", "0"))
+        item = self._call("GetItem", Key=self._item_key(username), ConsistentRead=True).get("Item") or {}
+        until = _number(item, "locked_until") if "locked_until" in item else 0
         return max(0, until - int(self._clock()))
 
     def record_failure(self, username: str) -> int:
@@ -133,7 +133,7 @@ class FailureCounter:
                     )
                 except _ConditionFailed:
                     continue
-            failures = int(item["Attributes"]["failures"]["N"])
+            failures = _number(item.get("Attributes"), "failures")
             break
         else:
             raise CounterUnavailable("contention")
@@ -157,3 +157,12 @@ class FailureCounter:
     def reset(self, username: str) -> None:
         """A successful sign-in: forget this username's failures."""
         self._call("DeleteItem", Key=self._item_key(username))
+
+
+def _number(item: Any, name: str) -> int:
+    """A whole-number attribute of an item as DynamoDB's JSON gives it ({"N": "12"}); any other
+    shape is an answer the counter can't use: CounterUnavailable("malformed")."""
+    try:
+        return int(item[name]["N"])
+    except (KeyError, TypeError, ValueError):
+        raise CounterUnavailable("malformed") from None

@@ -5,9 +5,11 @@ resolves them, and its retries, timeouts and errors against a scripted loopback 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -24,10 +26,24 @@ import botocore.session
 import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from captcha_auth.aws_json import DYNAMODB, SECRETS_MANAGER, Client, ServiceError, Unreachable, endpoint_for, sign
+from captcha_auth import aws_json
+from captcha_auth.aws_json import (
+    DYNAMODB,
+    SECRETS_MANAGER,
+    Client,
+    ServiceError,
+    Unreachable,
+    endpoint_for,
+    parse_endpoint,
+    sign,
+)
 from offline.emulator import Emulator, aws_client, emulator_credentials
 from offline.local_aws import create_counter_table
 
@@ -75,10 +91,9 @@ def test_every_signature_is_botocores(
         botocore.auth.SigV4Auth(Credentials(access_key, secret_key, token), service.signing_name, region).add_auth(
             request
         )
-    ours = {**headers, "X-Amz-Date": amz_date, **({"X-Amz-Security-Token": token} if token else {})}
+    ours = {"Host": host, **headers, "X-Amz-Date": amz_date, **({"X-Amz-Security-Token": token} if token else {})}
     authorization = sign(
         method="POST",
-        host=host,
         path="/",
         headers=ours,
         body=body,
@@ -242,14 +257,72 @@ def test_a_malformed_suffix_is_refused_even_where_a_configured_url_wins(suffix: 
         endpoint_for(DYNAMODB, {**BASE, "ENDPOINT_URL_SUFFIX": suffix, "AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
 
 
+@pytest.mark.parametrize("setting", ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"])
+def test_fips_and_dual_stack_are_refused_not_ignored(setting: str) -> None:
+    with pytest.raises(ValueError, match=f"{setting} is not supported"):
+        endpoint_for(DYNAMODB, {**BASE, setting: "true"})
+    assert endpoint_for(DYNAMODB, {**BASE, setting: "false"}) == "https://dynamodb.eu-west-3.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1",
+        "http://",
+        "127.0.0.1:80",
+        "https://example.com/?a=1",
+        "https://example.com/prefix",
+        "https://user:password@example.com",
+        "https://example.com:port",
+        "https://b\u00fccher.example",
+    ],
+)
+def test_an_endpoint_that_is_not_a_plain_http_url_is_refused_at_import(url: str) -> None:
+    with pytest.raises(ValueError, match=r"endpoint must be|Port"):
+        endpoint_for(DYNAMODB, {**BASE, "AWS_ENDPOINT_URL": url})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://dynamodb.us-east-1.amazonaws.com",
+        "https://DynamoDB.US-East-1.amazonaws.com:443",
+        "https://vpce-1a2b.dynamodb.us-east-1.vpce.amazonaws.com:443/",
+        "https://example.com:8443",
+        "http://127.0.0.1:80",
+        "http://127.0.0.1:4566",
+        "http://[::1]:4566",
+        "http://[::1]:80",
+    ],
+)
+def test_the_host_sent_and_signed_is_botocores(url: str) -> None:
+    """Lower case, no default port: the host botocore signs (and the server checks)."""
+    assert parse_endpoint(url).host == botocore.auth._host_from_url(url)
+
+
 # ---- Retries, timeouts and errors, against a scripted loopback server ----------------------
 
 ACCESS_KEY = "AKIDSCRIPTED"
+SECRET_KEY = "scripted-secret"
+
+
+def botocore_authorization(headers: Any, body: bytes) -> str:
+    """The Authorization botocore's signer gives this request, at the time it says it was made."""
+    when = dt.datetime.strptime(headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    names = ("Content-Type", "X-Amz-Target")
+    request = AWSRequest(
+        method="POST", url=f"http://{headers['Host']}/", data=body, headers={n: headers[n] for n in names}
+    )
+    with mock.patch.object(botocore.auth, "get_current_datetime", lambda: when):
+        botocore.auth.SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "dynamodb", "us-east-1").add_auth(request)
+    return str(request.headers["Authorization"])
 
 
 class Scripted(ThreadingHTTPServer):
-    """Answers each signed POST with the next (status, body, headers) of its script; refuses
-    anything not signed with ACCESS_KEY or not for its own Host."""
+    """Answers each POST signed with ACCESS_KEY (the signature checked with botocore's signer)
+    and sent to its own Host with the next (status, body, headers) of its script; refuses
+    anything else. A "close" header in the script closes the connection after the answer,
+    without saying so (it isn't sent)."""
 
     def __init__(self, script: list[tuple[int, bytes, dict[str, str]]], *, close_after_each: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
@@ -257,6 +330,7 @@ class Scripted(ThreadingHTTPServer):
         self.requests: list[dict[str, str]] = []
         self.connections: set[tuple[str, int]] = set()
         self.close_after_each = close_after_each
+        self.closed = threading.Semaphore(0)  # released once for each connection it closed
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
@@ -266,21 +340,30 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         return
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        finally:
+            self.request.shutdown(socket.SHUT_RDWR)
+            self.server.closed.release()
+
     def do_POST(self) -> None:
         length = min(int(self.headers.get("Content-Length") or 0), 65_536)
-        self.rfile.read(length)
+        body = self.rfile.read(length)
         ours = self.headers.get("Host") == f"127.0.0.1:{self.server.server_address[1]}" and self.headers.get(
-            "Authorization", ""
-        ).startswith(f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")
+            "Authorization"
+        ) == botocore_authorization(self.headers, body)
         self.server.requests.append(dict(self.headers))
         self.server.connections.add(self.client_address)
-        status, body, headers = self.server.script.pop(0) if ours and self.server.script else (403, b"", {})
+        status, answer, headers = self.server.script.pop(0) if ours and self.server.script else (403, b"", {})
+        headers = dict(headers)
+        close = headers.pop("close", None) is not None or self.server.close_after_each
         self.send_response(status)
-        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+        for name, value in {"Content-Length": str(len(answer)), **headers}.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
-        self.close_connection = self.server.close_after_each  # closed without saying so
+        self.wfile.write(answer)
+        self.close_connection = close
 
 
 @contextmanager
@@ -297,7 +380,7 @@ def scripted(*script: tuple[int, bytes, dict[str, str]], close_after_each: bool 
 
 
 def scripted_client(endpoint: str, *, attempts: int = 2, timeout: float = 0.5) -> Client:
-    environ = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "x"}
+    environ = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     return Client(DYNAMODB, endpoint, timeout=timeout, attempts=attempts, environ=environ)
 
 
@@ -345,7 +428,14 @@ def test_a_service_error_is_not_retried_and_keeps_only_its_code() -> None:
             scripted_client(_url(server)).call("UpdateItem", {"Key": {"pk": {"S": "jane@example.com"}}})
         assert len(server.requests) == 1
     assert refused.value.code == "ConditionalCheckFailedException"
-    assert str(refused.value) == "ConditionalCheckFailedException" and "request" not in repr(refused.value)
+    assert str(refused.value) == "ConditionalCheckFailedException"
+    assert "jane" not in repr(refused.value) and "request" not in repr(refused.value)
+    assert refused.value.__context__ is None and refused.value.__cause__ is None
+
+
+def test_an_error_without_a_json_body_is_named_by_its_status() -> None:
+    with scripted((403, b"<html>Forbidden</html>", {})) as server, pytest.raises(ServiceError, match=r"^http_403$"):
+        scripted_client(_url(server)).call("GetItem", {})
 
 
 def test_an_error_named_only_in_its_header_is_read_from_it() -> None:
@@ -354,19 +444,51 @@ def test_an_error_named_only_in_its_header_is_read_from_it() -> None:
         scripted_client(_url(server)).call("GetItem", {})
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b""], ids=["text", "list", "empty"])
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b"", b"\xff\xfe", b"[" * 100_000],
+    ids=["text", "list", "empty", "not-utf8", "deep"],
+)
 def test_a_malformed_answer_is_unreachable(body: bytes) -> None:
     with scripted((200, body, {})) as server, pytest.raises(Unreachable, match=r"^malformed$"):
         scripted_client(_url(server)).call("GetItem", {})
 
 
 def test_a_kept_connection_the_server_closed_is_replaced_without_spending_a_try() -> None:
+    """As between invocations: the server closed the idle connection before the next call."""
     with scripted(OK, OK, OK, close_after_each=True) as server:
         client = scripted_client(_url(server), attempts=1)
         for _ in range(3):
-            time.sleep(0.05)  # the server's close arrives before the next call, as between invocations
             assert client.call("GetItem", {}) == {"Item": {}}
+            assert server.closed.acquire(timeout=5)
         assert len(server.connections) == 3
+
+
+def test_a_connection_the_answer_says_it_closes_is_not_kept() -> None:
+    with scripted((200, b"{}", {"Connection": "close", "close": ""}), OK) as server:
+        client = scripted_client(_url(server), attempts=1)
+        assert client.call("GetItem", {}) == {}
+        assert client.call("GetItem", {}) == {"Item": {}}  # at once: no stale connection tried
+        assert len(server.connections) == 2
+
+
+def test_a_body_cut_short_is_a_failed_try() -> None:
+    cut = (200, b'{"Item": {', {"Content-Length": "40", "close": ""})
+    with scripted(cut, OK) as server:
+        assert scripted_client(_url(server)).call("GetItem", {}) == {"Item": {}}
+        assert len(server.requests) == 2
+    with scripted(cut, cut) as server, pytest.raises(Unreachable, match=r"^connection$"):
+        scripted_client(_url(server)).call("GetItem", {})
+
+
+def test_an_oversized_answer_is_malformed_and_its_connection_dropped() -> None:
+    huge = (200, b'{"x": "' + b"a" * (1 << 20) + b'"}', {})
+    with scripted(huge, OK) as server:
+        client = scripted_client(_url(server), attempts=1)
+        with pytest.raises(Unreachable, match=r"^malformed$"):
+            client.call("GetItem", {})
+        assert client.call("GetItem", {}) == {"Item": {}}
+        assert len(server.connections) == 2
 
 
 def test_one_connection_serves_every_call_while_it_stays_open() -> None:
@@ -404,12 +526,6 @@ def test_missing_credentials_are_unreachable_before_anything_is_sent() -> None:
         assert server.requests == []
 
 
-@pytest.mark.parametrize("endpoint", ["ftp://127.0.0.1", "http://", "https://example.com/?a=1", "127.0.0.1:80"])
-def test_an_endpoint_that_is_not_an_http_url_is_refused(endpoint: str) -> None:
-    with pytest.raises(ValueError, match="http"):
-        scripted_client(endpoint)
-
-
 def test_what_is_sent_is_the_documented_request() -> None:
     with scripted(OK) as server:
         scripted_client(_url(server)).call("GetItem", {"TableName": "t"})
@@ -417,3 +533,85 @@ def test_what_is_sent_is_the_documented_request() -> None:
     assert headers["X-Amz-Target"] == "DynamoDB_20120810.GetItem"
     assert headers["Content-Type"] == "application/x-amz-json-1.0"
     assert "SignedHeaders=content-type;host;x-amz-date;x-amz-target," in headers["Authorization"]
+
+
+def test_a_signature_botocore_would_not_give_is_refused_by_the_scripted_server() -> None:
+    """The server's check can fail: the same request signed with another secret key."""
+    environ = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": "other"}
+    with scripted(OK) as server, pytest.raises(ServiceError, match=r"^http_403$"):
+        Client(DYNAMODB, _url(server), timeout=0.5, attempts=1, environ=environ).call("GetItem", {})
+
+
+# ---- TLS: the system's certificates and the host name are checked ------------------------
+
+
+def _certificate_authority_and_server(names: list[x509.GeneralName]) -> tuple[bytes, ssl.SSLContext]:
+    """A throwaway CA (its PEM) and a server context whose certificate it signed for `names`."""
+    now = dt.datetime.now(dt.UTC)
+
+    def build(subject: str, issuer: str, public: Any, signer: Any, *, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("test CA", "test CA", ca_key.public_key(), ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = build("test server", "test CA", key.public_key(), ca_key, ca=False)
+    directory = Path(tempfile.mkdtemp(prefix="aws-json-tls-"))
+    try:
+        (directory / "server.pem").write_bytes(
+            leaf.public_bytes(serialization.Encoding.PEM)
+            + key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(directory / "server.pem")
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return ca.public_bytes(serialization.Encoding.PEM), server
+
+
+@contextmanager
+def tls_scripted(
+    names: list[x509.GeneralName], *script: tuple[int, bytes, dict[str, str]]
+) -> Iterator[tuple[str, bytes]]:
+    ca, context = _certificate_authority_and_server(names)
+    with scripted(*script) as server:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        yield f"https://127.0.0.1:{server.server_address[1]}", ca
+
+
+LOOPBACK_IP = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+
+
+def test_a_certificate_the_system_does_not_trust_is_refused() -> None:
+    with tls_scripted(LOOPBACK_IP, OK) as (url, _), pytest.raises(Unreachable, match=r"^tls$"):
+        scripted_client(url).call("GetItem", {})
+
+
+def test_a_trusted_certificate_for_another_host_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with tls_scripted([x509.DNSName("dynamodb.us-east-1.amazonaws.com")], OK) as (url, ca):
+        trusting = ssl.create_default_context(cadata=ca.decode())
+        monkeypatch.setattr(aws_json, "_tls_context", lambda: trusting)
+        with pytest.raises(Unreachable, match=r"^tls$"):
+            scripted_client(url).call("GetItem", {})
+
+
+def test_a_trusted_certificate_for_this_host_is_answered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control for the two above: the same server, trusted and named right, answers."""
+    with tls_scripted(LOOPBACK_IP, OK) as (url, ca):
+        trusting = ssl.create_default_context(cadata=ca.decode())
+        monkeypatch.setattr(aws_json, "_tls_context", lambda: trusting)
+        assert scripted_client(url).call("GetItem", {}) == {"Item": {}}

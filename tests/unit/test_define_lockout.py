@@ -172,7 +172,9 @@ import json, sys
 from captcha_auth.define_auth_challenge import _counter, lambda_handler
 event = json.loads(sys.argv[1])
 response = lambda_handler(event, None)["response"]
-print(json.dumps({"fails": response["failAuthentication"], "clients": _counter.cache_info().currsize == 1}))
+made = _counter.cache_info().currsize == 1
+sdk = "botocore.session" in sys.modules
+print(json.dumps({"fails": response["failAuthentication"], "clients": made, "botocore": sdk}))
 """
 
 
@@ -196,7 +198,8 @@ def test_only_the_counters_steps_make_its_clients(
     result = subprocess.run(
         [sys.executable, "-c", FIRST_CALL, json.dumps(event)], env=env, capture_output=True, text=True, check=True
     )
-    assert json.loads(result.stdout.splitlines()[-1]) == {"fails": fails, "clients": clients}
+    # botocore's session is never loaded: the clients are aws_json's (the cold start's biggest part)
+    assert json.loads(result.stdout.splitlines()[-1]) == {"fails": fails, "clients": clients, "botocore": False}
 
 
 def test_a_counter_that_cannot_be_made_fails_its_steps_closed_and_spares_the_others(
@@ -215,3 +218,42 @@ def test_a_counter_that_cannot_be_made_fails_its_steps_closed_and_spares_the_oth
     assert define([SRP, PASSWORD, WRONG], username)["challengeName"] == "CUSTOM_CHALLENGE"
     lines = [json.loads(line) for line in captured_logs().splitlines() if line.strip()]
     assert [line.get("reason") for line in lines if line.get("error") == "internal"] == ["internal_error"] * 3
+
+
+@pytest.mark.parametrize(
+    ("secret", "error_type"),
+    [(None, "ResourceNotFoundException"), ("", "malformed")],
+    ids=["no-such-secret", "no-secret-string"],
+)
+def test_a_hashing_key_that_cant_be_read_is_an_unreachable_counter(
+    username: str,
+    local_aws_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    captured_logs: Any,
+    secret: str | None,
+    error_type: str,
+) -> None:
+    """Read from Secrets Manager at the first counter step: a missing secret, or one with no
+    value, fails that step closed as counter_unreachable (and open where so configured)."""
+    from offline.local_aws import aws_client
+
+    arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:missing-AbCdEf"
+    if secret is not None:
+        created = aws_client("secretsmanager", local_aws_endpoint).create_secret(
+            Name=f"empty-{uuid.uuid4().hex[:8]}", SecretBinary=b"\x00"
+        )
+        arn = created["ARN"]
+    monkeypatch.setattr(define_auth_challenge, "FAILURE_KEY_SECRET", arn)
+    define_auth_challenge._counter.cache_clear()
+    try:
+        assert define([SRP], username)["failAuthentication"] is True
+        (line,) = [json.loads(line) for line in captured_logs().splitlines()]
+        assert (line["reason"], line["error"], line["error_type"]) == (
+            "counter_unreachable",
+            "counter_unreachable",
+            error_type,
+        )
+        monkeypatch.setattr(define_auth_challenge, "COUNTER_FAIL_OPEN", True)
+        assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+    finally:
+        define_auth_challenge._counter.cache_clear()
