@@ -240,13 +240,7 @@ class Client:
                 status, data = self._send(operation, body)
             except (OSError, http.client.HTTPException) as error:
                 self.close()
-                problem = (
-                    "timeout"
-                    if isinstance(error, TimeoutError)
-                    else "tls"
-                    if isinstance(error, ssl.SSLError)
-                    else "connection"
-                )
+                problem = _failure_kind(error)
                 continue
             answer = _json_object(data)
             if status == 200:
@@ -312,6 +306,14 @@ class Client:
                 endpoint.hostname, endpoint.port, timeout=self._timeout, context=self._tls
             )
         return http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=self._timeout)
+
+
+def _failure_kind(error: Exception) -> str:
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ssl.SSLError):  # an untrusted certificate or another host's name among them
+        return "tls"
+    return "connection"
 
 
 def _json_object(data: bytes) -> dict[str, Any] | None:
