@@ -29,7 +29,14 @@ from captcha_auth.common import (
     start_invocation,
     whole_number_setting,
 )
-from captcha_auth.failure_counter import ATTEMPTS, TIMEOUT_SECONDS, CounterUnavailable, FailureCounter, Policy
+from captcha_auth.failure_counter import (
+    ATTEMPTS,
+    TIMEOUT_SECONDS,
+    CounterUnavailable,
+    FailureCounter,
+    Policy,
+    unavailable,
+)
 
 MAX_ATTEMPTS = max_captcha_attempts()
 # Everything the counter needs is read now, so a missing or malformed setting fails at import.
@@ -160,10 +167,8 @@ def _counter() -> FailureCounter:
     def guarded_key() -> bytes:
         try:
             return key()
-        except Unreachable as exc:  # the key could not be read: the same as an unreachable table
-            raise CounterUnavailable(str(exc)) from None
-        except ServiceError as exc:
-            raise CounterUnavailable(exc.code) from None
+        except (ServiceError, Unreachable) as exc:  # the key could not be read: as an unreachable table
+            raise unavailable(exc) from None
         except (KeyError, ValueError):
             raise CounterUnavailable("malformed") from None
 

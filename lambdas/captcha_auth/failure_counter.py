@@ -39,6 +39,11 @@ class CounterUnavailable(Exception):
     """The table (or the hashing key) could not be reached in time; the caller decides."""
 
 
+def unavailable(error: ServiceError | Unreachable) -> CounterUnavailable:
+    """What a failed call to the table or the key means to the counter, with its short code."""
+    return CounterUnavailable(error.code if isinstance(error, ServiceError) else str(error))
+
+
 class _ConditionFailed(Exception):
     """An update's condition did not hold (the one error the counter expects)."""
 
@@ -82,12 +87,10 @@ class FailureCounter:
         else that isn't an answer CounterUnavailable with its short code."""
         try:
             return self._client.call(operation, {"TableName": self._table, **payload})
-        except ServiceError as error:
-            if error.code == "ConditionalCheckFailedException":
+        except (ServiceError, Unreachable) as error:
+            if isinstance(error, ServiceError) and error.code == "ConditionalCheckFailedException":
                 raise _ConditionFailed from None
-            raise CounterUnavailable(error.code) from None
-        except Unreachable as error:
-            raise CounterUnavailable(str(error)) from None
+            raise unavailable(error) from None
 
     def locked_for(self, username: str) -> int:
         """Seconds left of this username's lock (0: it may sign in)."""
