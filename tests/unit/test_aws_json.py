@@ -369,7 +369,9 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 @contextmanager
 def scripted(*script: tuple[int, bytes, dict[str, str]], close_after_each: bool = False) -> Iterator[Scripted]:
     server = Scripted(list(script), close_after_each=close_after_each)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever checks for shutdown() every poll_interval: its default, 0.5 s, was most of
+    # each test's time.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
         yield server
