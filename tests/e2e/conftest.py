@@ -6,7 +6,7 @@ per stack. The emulator is stopped, by its PID, even when a test fails."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ import pytest
 
 from offline.emulator import WITH_INSPECTOR, Emulator, create_user, random_password
 from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
+from tests.e2e.terminal import Terminal
 
 
 def provider_context(standin_url: str) -> dict[str, str]:
@@ -102,3 +103,17 @@ def provider_deployment(_stacks: dict[str, Any], standin: StandIn) -> Deployment
     ]
     secrets_client.put_secret_value(SecretId=secret["ARN"], SecretString=standin.secret)
     return provider
+
+
+@pytest.fixture
+def terminal() -> Iterator[Callable[[list[str], dict[str, str]], Terminal]]:
+    """Starts `python -m signin` on a pseudo-terminal; each is stopped by its PID at the end."""
+    started: list[Terminal] = []
+
+    def start(args: list[str], env: dict[str, str]) -> Terminal:
+        started.append(Terminal(args, env))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
