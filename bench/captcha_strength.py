@@ -12,7 +12,7 @@ audio.py) beside the alternatives they were chosen over. The ``tesseract`` binar
 tesseract-ocr) is optional: without it only timing and size figures are printed.
 
     python -m bench.captcha_strength                 # 200 samples a variant, ~3 min on 2 cores
-    python -m bench.captcha_strength --samples 2     # smoke test, ~5 s
+    python -m bench.captcha_strength --samples 1     # smoke test, ~4 s
     python -m bench.captcha_strength --save-dir captcha-samples        # + a few PNGs/WAVs to look at
 """
 

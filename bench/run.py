@@ -54,7 +54,7 @@ FULL = Counts(
     synth_reps=5, suite_reps=5, warm_calls=2000, create_calls=1000, audio_calls=20, cold_reps=5, strength_samples=None
 )
 SMOKE = Counts(
-    synth_reps=1, suite_reps=1, warm_calls=20, create_calls=5, audio_calls=2, cold_reps=1, strength_samples=2
+    synth_reps=1, suite_reps=1, warm_calls=20, create_calls=5, audio_calls=2, cold_reps=1, strength_samples=1
 )
 
 
