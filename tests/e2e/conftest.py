@@ -6,7 +6,7 @@ per stack. The emulator is stopped, by its PID, even when a test fails."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 
 from offline.emulator import WITH_INSPECTOR, Emulator, create_user, random_password
 from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
-from tests.e2e.terminal import Terminal
+from tests.e2e.terminal import StartTerminal, Terminal
 
 
 def provider_context(standin_url: str) -> dict[str, str]:
@@ -70,6 +70,12 @@ def lockout_deployment(_stacks: dict[str, Any]) -> Deployment:
     return _user(_stacks, "lockout", "lockout.user@example.com")
 
 
+@pytest.fixture(scope="session")
+def abandoning_user(_stacks: dict[str, Any]) -> Deployment:
+    """The lockout stack with another user: one test's lock can't decide another's."""
+    return _user(_stacks, "lockout", "abandoning.user@example.com")
+
+
 @dataclass
 class StandIn:
     """The local stand-in of the providers' siteverify and widget scripts (offline/)."""
@@ -106,7 +112,7 @@ def provider_deployment(_stacks: dict[str, Any], standin: StandIn) -> Deployment
 
 
 @pytest.fixture
-def terminal() -> Iterator[Callable[[list[str], dict[str, str]], Terminal]]:
+def terminal() -> Iterator[StartTerminal]:
     """Starts `python -m signin` on a pseudo-terminal; each is stopped by its PID at the end."""
     started: list[Terminal] = []
 

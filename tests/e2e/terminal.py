@@ -10,6 +10,7 @@ import select
 import signal
 import sys
 import time
+from collections.abc import Callable
 
 from signin.project import ROOT
 from tests.e2e.deployment import Deployment
@@ -70,16 +71,37 @@ class Terminal:
         os.write(self.fd, line.encode() + b"\n")
 
     def exit_code(self, timeout: float = 60) -> int:
+        """Its exit status, once it has exited and everything it wrote is read. A CLI still
+        running after `timeout` is killed, and the test fails."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._read(0.2):
-            pass
-        _, code = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        self.pid = 0
-        return os.waitstatus_to_exitcode(code)
+        status: int | None = None
+        end_of_output = False
+        while time.monotonic() < deadline:
+            if end_of_output:
+                time.sleep(0.05)
+            else:
+                end_of_output = not self._read(0.1)
+            if status is None:
+                pid, code = os.waitpid(self.pid, os.WNOHANG)
+                status = code if pid else None
+            if status is not None and end_of_output:
+                os.close(self.fd)
+                self.pid = 0
+                return os.waitstatus_to_exitcode(status)
+        if status is None:
+            self.stop()
+        else:  # exited, but something it started still holds the terminal
+            os.close(self.fd)
+            self.pid = 0
+        raise AssertionError(f"not done after {timeout} s; the terminal shows:\n{self.output[-3000:]}")
 
     def stop(self) -> None:
         if self.pid:
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             os.close(self.fd)
+            self.pid = 0
+
+
+# The `terminal` fixture: starts the CLI with these arguments and environment.
+StartTerminal = Callable[[list[str], dict[str, str]], Terminal]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -32,7 +31,7 @@ from signin.flow import (
 )
 from signin.project import ROOT
 from tests.e2e.deployment import Deployment
-from tests.e2e.terminal import cli_args, cli_environment
+from tests.e2e.terminal import StartTerminal, cli_args, cli_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -104,7 +103,7 @@ def test_an_invited_users_first_sign_in_still_needs_the_captcha(deployment: Depl
     assert status(deployment, email) == "FORCE_CHANGE_PASSWORD"
 
 
-def test_an_invited_user_through_the_cli_on_a_terminal(deployment: Deployment, terminal: Any) -> None:
+def test_an_invited_user_through_the_cli_on_a_terminal(deployment: Deployment, terminal: StartTerminal) -> None:
     """Whatever the pool asks after the temporary password, the CLI answers it, and the CAPTCHA
     comes before the tokens. The preview is in colour on a colour terminal; the file's full path
     is shown, and the CLI's own CAPTCHA directory is gone once it exits."""
@@ -157,7 +156,7 @@ def test_forgotten_password_reset_then_sign_in_with_the_new_one(deployment: Depl
     assert events == ["captcha"]  # a reset password still signs in through the CAPTCHA
 
 
-def test_forgotten_password_through_the_cli_on_a_terminal(deployment: Deployment, terminal: Any) -> None:
+def test_forgotten_password_through_the_cli_on_a_terminal(deployment: Deployment, terminal: StartTerminal) -> None:
     email, new = "forgetful.cli@example.com", random_password()
     new_user(deployment, email)
     cli = terminal([*cli_args(deployment, email), "--forgot-password"], cli_environment(deployment, TERM="dumb"))
