@@ -4,10 +4,11 @@ deploy, the deployed define trigger, the emulator's DynamoDB), through the sign-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
-from signin.flow import MESSAGES, Captcha, ExitCode, SignInError, sign_in
+from signin.flow import MESSAGES, Captcha, ExitCode, SignInError, Tokens, sign_in
 from tests.e2e.deployment import LOCKOUT_CONTEXT, Deployment
 from tests.e2e.terminal import StartTerminal, cli_args, cli_environment
 
@@ -16,12 +17,17 @@ FAILURES = int(LOCKOUT_CONTEXT["lockoutAfterFailures"])
 BACKOFF = int(LOCKOUT_CONTEXT["lockoutSeconds"])
 
 
-def attempt(deployment: Deployment, answer: str | None = None):
+def attempt(deployment: Deployment, answer: str | None = None) -> Tokens:
     """One sign-in with the right password; the CAPTCHA answered wrong unless `answer` says."""
 
     def solve(captcha: Captcha) -> str:
         return deployment.pending_answer() if answer == "right" else "WRONG"
 
+    return sign_in_with(deployment, solve)
+
+
+def sign_in_with(deployment: Deployment, solve: Callable[[Captcha], str]) -> Tokens:
+    """The deployment's user signs in with the right password; `solve` answers each CAPTCHA."""
     return sign_in(
         deployment.client("cognito-idp"),
         pool_id=deployment.pool_id,
@@ -58,14 +64,7 @@ def abandon_sign_in(deployment: Deployment) -> None:
         raise Abandon
 
     with pytest.raises(Abandon):
-        sign_in(
-            deployment.client("cognito-idp"),
-            pool_id=deployment.pool_id,
-            client_id=deployment.client_id,
-            username=deployment.email,
-            password=deployment.password,
-            solve=walk_away,
-        )
+        sign_in_with(deployment, walk_away)
 
 
 def test_n_failed_sign_ins_lock_the_user_out_until_the_back_off_ends(
