@@ -5,6 +5,7 @@ resolves them, and its retries, timeouts and errors against a scripted loopback 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import json
 import shutil
@@ -22,6 +23,7 @@ from typing import Any
 from unittest import mock
 
 import botocore.auth
+import botocore.loaders
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSRequest
@@ -223,6 +225,13 @@ ENDPOINT_SETTINGS = [
 ]
 
 
+@functools.cache
+def _botocore_data() -> botocore.loaders.Loader:
+    """botocore's data files (endpoint rules, service models), parsed once for every session
+    here: parsing them was most of each case's time. No setting is read from them."""
+    return botocore.loaders.create_loader()
+
+
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
@@ -245,7 +254,9 @@ def test_the_endpoint_is_botocores(environ: dict[str, str], expected: str, monke
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    client = botocore.session.get_session().create_client(
+    session = botocore.session.get_session()  # a fresh one: it reads the settings as they are now
+    session.register_component("data_loader", _botocore_data())
+    client = session.create_client(
         "dynamodb", region_name=environ["AWS_REGION"], aws_access_key_id="x", aws_secret_access_key="x"
     )
     assert client.meta.endpoint_url == expected
