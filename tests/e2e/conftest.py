@@ -38,7 +38,7 @@ def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
     workdir = tmp_path_factory.mktemp("offline")
     variants: dict[str, tuple[str, dict[str, str]]] = {"main": (STACK, {})}
-    if _needed(request.session, "lockout_deployment"):
+    if _needed(request.session, "lockout_deployment") or _needed(request.session, "abandoning_user"):
         variants["lockout"] = (f"{STACK}Lockout", LOCKOUT_CONTEXT)
     if _needed(request.session, "provider_deployment"):
         standin = request.getfixturevalue("standin")
