@@ -66,13 +66,15 @@ def provider_secret() -> str:
     """The secret key, cached for SECRET_TTL_SECONDS; never logged, never in an error."""
     global _secret
     if _secret is None or time.monotonic() - _secret[1] > SECRET_TTL_SECONDS:
-        client = Client(SECRETS_MANAGER, SECRETS_ENDPOINT, timeout=0.5, attempts=1)
+        client = None
         try:
+            client = Client(SECRETS_MANAGER, SECRETS_ENDPOINT, timeout=0.5, attempts=1)
             value = client.call("GetSecretValue", {"SecretId": SECRET_ARN})["SecretString"]
-        except (ServiceError, Unreachable, KeyError):  # no answer, or no SecretString
+        except (ServiceError, Unreachable, KeyError):  # no answer, no SecretString, or no region
             raise ProviderError("secret") from None
         finally:
-            client.close()  # one call every SECRET_TTL_SECONDS: no connection to keep
+            if client is not None:
+                client.close()  # one call every SECRET_TTL_SECONDS: no connection to keep
         if not isinstance(value, str) or not value:
             raise ProviderError("secret")
         _secret = (value, time.monotonic())

@@ -152,6 +152,16 @@ def test_the_wrong_secret_or_an_unreadable_one_fails(monkeypatch, standin, local
     assert '"error_type":"secret"' in captured_logs().replace(" ", "")
 
 
+def test_a_client_that_cant_be_made_is_an_unreadable_secret(monkeypatch, standin, secret_arn, captured_logs) -> None:
+    """Without the region its client needs, the secret is unreadable: a wrong answer logged as
+    such, not an internal error."""
+    verify = load_verify(monkeypatch, "hcaptcha", standin, secret_arn)
+    monkeypatch.delenv("AWS_REGION")
+    assert verify.verify(request("hcaptcha", token("hcaptcha"))) is False
+    logged = captured_logs().replace(" ", "")
+    assert '"error_type":"secret"' in logged and '"internal"' not in logged
+
+
 def test_a_round_of_another_provider_or_an_unknown_user_fails(monkeypatch, standin, secret_arn) -> None:
     verify = load_verify(monkeypatch, "turnstile", standin, secret_arn)
     assert verify.verify(request("hcaptcha", token("turnstile"))) is False
