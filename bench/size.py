@@ -1,4 +1,4 @@
-"""Item 3: what gets uploaded — the real bundle from stacks/captcha_auth/trigger_code.py (pip for arm64 Lambda),
+"""Item 3: what gets uploaded — the real bundle from stacks/captcha_auth/trigger_code.py (uv for arm64 Lambda),
 zipped and unzipped, whole and handler code alone, and which packages make it big."""
 
 from __future__ import annotations
@@ -23,32 +23,28 @@ import sys, time
 root, out = sys.argv[1:3]
 sys.path.insert(0, root)
 from stacks.captcha_auth import CaptchaAuth
-from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, PipLocalBundling, wheel_target
+from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, LockedLocalBundling, wheel_target
 start = time.perf_counter()
-PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE)).try_bundle(out)
+LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE)).try_bundle(out)
 print("BENCH_RESULT", time.perf_counter() - start)
 """
-# What pip prints when it cannot reach the package index (as opposed to a broken requirement).
+# What uv prints when it cannot reach the package index (as opposed to a broken requirement).
 UNREACHABLE_MARKERS = (
-    "NewConnectionError",
-    "Failed to establish a new connection",
-    "Temporary failure in name resolution",
+    "error sending request for url",
+    "tcp connect error",
+    "dns error",
+    "failed to lookup address",
+    "operation timed out",
+    "Connection refused",
     "Network is unreachable",
-    "Max retries exceeded",
-    "ProxyError",
-    "ConnectTimeout",
-    "ReadTimeout",
-    # With retries off, an unreachable index shows only as "no versions at all" (a wrong pin
-    # lists the versions it did find).
-    "(from versions: none)",
 )
 
 
 def build_bundle(out: Path, *, quick_fail: bool) -> float:
-    """Seconds the bundler took. Raises ConnectionError when pip cannot reach the registry."""
+    """Seconds the bundler took. Raises ConnectionError when uv cannot reach the registry."""
     env = {**os.environ, **QUIET_JSII}
-    if quick_fail:  # the smoke test should not wait through pip's retries when offline
-        env.update({"PIP_RETRIES": "0", "PIP_TIMEOUT": "10", "PIP_DEFAULT_TIMEOUT": "10"})
+    if quick_fail:  # the smoke test should not wait through uv's retries when offline
+        env.update({"UV_HTTP_RETRIES": "0", "UV_HTTP_TIMEOUT": "10"})
     result = subprocess.run(
         [sys.executable, "-c", BUNDLE_CHILD, str(ROOT), str(out)],
         cwd=ROOT,
@@ -60,8 +56,8 @@ def build_bundle(out: Path, *, quick_fail: bool) -> float:
     output = result.stdout + result.stderr
     if result.returncode != 0:
         if any(marker in output for marker in UNREACHABLE_MARKERS):
-            errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
-            raise ConnectionError(errors[0] if errors else "pip failed")
+            errors = [line for line in output.splitlines() if line.startswith("error:")]
+            raise ConnectionError(errors[0] if errors else "uv failed")
         raise RuntimeError(f"bundling failed:\n{output[-2000:]}")
     line = next(line for line in result.stdout.splitlines() if line.startswith("BENCH_RESULT"))
     return float(line.split()[1])
@@ -99,7 +95,7 @@ def size_section(*, quick_fail: bool = False) -> Section:
         except ConnectionError as exc:
             section.available = False
             section.extra["registry_unreachable"] = True
-            section.notes = [f"size: skipped, pip could not reach the package registry ({exc})"]
+            section.notes = [f"size: skipped, uv could not reach the package registry ({exc})"]
             return section
 
         files = _files(out)
@@ -156,9 +152,9 @@ def size_section(*, quick_fail: bool = False) -> Section:
         )
     )
     section.notes = [
-        "Built by stacks/captcha_auth/trigger_code.py's PipLocalBundling for the construct's runtime "
+        "Built by stacks/captcha_auth/trigger_code.py's LockedLocalBundling for the construct's runtime "
         f"in {fmt_s(seconds)} s "
-        "(pip downloads, or reuses its cache); this is the step `python app.py` skipped in item 1.",
+        "(uv downloads, or reuses its cache); this is the step `python app.py` skipped in item 1.",
         "Zipped with Python's zipfile (DEFLATE, default level); CDK's own archive may differ by a few percent.",
         "Lambda's limits for a zip package: 50 MB zipped for direct upload, 250 MB unzipped "
         "(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).",

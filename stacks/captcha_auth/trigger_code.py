@@ -1,7 +1,9 @@
 """The triggers' code asset: `lambdas/` and its pinned dependencies, bundled without Docker.
 
-CDK's Python bundling needs Docker; this local bundler runs pip for the Lambda's own platform
-and Python version instead, so `cdk synth` works anywhere pip does. CaptchaAuth uses
+CDK's Python bundling needs Docker; this local bundler runs uv (`uv pip install`, pinned in
+requirements.txt) for the Lambda's own platform and Python version instead, so `cdk synth` works
+anywhere uv does. uv, not pip: the same locked, hash-checked install in about a tenth of pip's
+time (0.13 s of CPU against 1.6 s here), paid on every synth that rebundles. CaptchaAuth uses
 `bundled_trigger_code()` unless it is given other code; `app.py` asks for wheels that fit this
 machine instead when it deploys to the local emulator.
 
@@ -33,9 +35,10 @@ from aws_cdk import aws_lambda as lambda_
 # `lambdas/` together, or pass your own folder.
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent.parent / "lambdas"
 PACKAGE = "captcha_auth"
-# pip's names for Lambda's architectures. manylinux_2_28 (not manylinux2014 alone) so pip picks
-# current Pillow wheels.
-_PIP_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+# The wheel platforms' names for Lambda's architectures. manylinux_2_28 (not manylinux2014 alone)
+# so current Pillow wheels are picked.
+_WHEEL_MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+MANYLINUX = "manylinux_2_28"
 # Where Lambda unpacks a zip function's code: the file names the byte-code records.
 LAMBDA_TASK_ROOT = "/var/task"
 
@@ -62,32 +65,48 @@ def compile_bundle(directory: Path) -> None:
     subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL)
 
 
+def uv_binary() -> str:
+    """The uv executable that the `uv` package (requirements.txt) installed."""
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        raise RuntimeError("the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)") from None
+    return str(find_uv_bin())
+
+
 @jsii.implements(ILocalBundling)
-class PipLocalBundling:
+class LockedLocalBundling:
     """Installs the locked requirements for the target platform, then copies the package.
 
-    Every file pip installs must match a hash in `requirements.lock` (all platforms' wheels of
+    Every file uv installs must match a hash in `requirements.lock` (all platforms' wheels of
     each pinned version, made by `make lock`), and nothing is resolved anew (`--no-deps`): a
     bundle holds exactly what was reviewed. The lock lives in the asset's folder, so changing it
     changes the asset hash."""
 
-    def __init__(self, source: Path, pip_platform: str, python_version: str) -> None:
+    def __init__(self, source: Path, wheel_platform: str, python_version: str) -> None:
         self._source = source
-        self._pip_platform = pip_platform
+        self._wheel_platform = wheel_platform
         self._python_version = python_version
         self.compiles = compiles_for(python_version)
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        machine = self._wheel_platform.removeprefix(f"{MANYLINUX}_")  # uv spells it machine-first
         command = [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--no-compile", "--only-binary=:all:", "--implementation", "cp",
-            "--require-hashes", "--no-deps",
-            "--platform", self._pip_platform,
+            uv_binary(), "pip", "install", "--quiet",
+            # This interpreter, never a virtual environment found in the working folder; the
+            # wheels are the target's, named by platform and version.
+            "--python", sys.executable,
+            "--python-platform", f"{machine}-{MANYLINUX}",
             "--python-version", self._python_version,
+            "--only-binary", ":all:", "--require-hashes", "--no-deps",
+            # Byte-code is compile_bundle's (reproducible) or none, whatever UV_COMPILE_BYTECODE
+            # or a uv.toml say; files are copied, so the bundle shares nothing with uv's cache.
+            "--no-compile-bytecode", "--link-mode", "copy",
             "--target", output_dir,
             "--requirement", str(self._source / "requirements.lock"),
         ]  # fmt: skip
         subprocess.run(command, check=True)
+        (Path(output_dir) / ".lock").unlink(missing_ok=True)  # uv's lock on its target folder
         shutil.copytree(
             self._source / PACKAGE,
             Path(output_dir) / PACKAGE,
@@ -102,13 +121,13 @@ class PipLocalBundling:
 def wheel_target(
     runtime: lambda_.Runtime | None, architecture: lambda_.Architecture | None, *, for_this_machine: bool = False
 ) -> tuple[str, str]:
-    """(pip platform, Python version) of the wheels that fit `runtime` on `architecture`, or
-    this interpreter and CPU."""
+    """(wheel platform tag, Python version) of the wheels that fit `runtime` on `architecture`,
+    or this interpreter and CPU."""
     if for_this_machine:
-        return f"manylinux_2_28_{platform.machine()}", this_python()
+        return f"{MANYLINUX}_{platform.machine()}", this_python()
     if runtime is None or architecture is None:
         raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
-    return f"manylinux_2_28_{_PIP_MACHINE[architecture.name]}", runtime.name.removeprefix("python")
+    return f"{MANYLINUX}_{_WHEEL_MACHINE[architecture.name]}", runtime.name.removeprefix("python")
 
 
 def bundled_trigger_code(
@@ -124,7 +143,7 @@ def bundled_trigger_code(
     CPU: the local emulator runs every handler on its own Python whatever the template says.
     Byte-code is included when this interpreter is the target's Python (see the module's notes).
     """
-    pip_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
+    wheel_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
     bytecode = f"cpython-{python_version.replace('.', '')}-unchecked-hash" if compiles_for(python_version) else "none"
     return lambda_.Code.from_asset(
         str(source),
@@ -132,10 +151,10 @@ def bundled_trigger_code(
         bundling=BundlingOptions(
             # Never pulled: local bundling always succeeds or raises.
             image=DockerImage.from_registry("local-bundling-only"),
-            local=PipLocalBundling(source, pip_platform, python_version),
+            local=LockedLocalBundling(source, wheel_platform, python_version),
             # The local bundler is not part of the asset hash; naming the wheel platform here
             # is, so bundles for different targets never share a hash (or a stale cdk.out).
             # So is the byte-code choice: a bundle with .pyc and one without never share a hash.
-            environment={"BUNDLE_TARGET": f"{pip_platform}-cp{python_version}", "BUNDLE_BYTECODE": bytecode},
+            environment={"BUNDLE_TARGET": f"{wheel_platform}-cp{python_version}", "BUNDLE_BYTECODE": bytecode},
         ),
     )

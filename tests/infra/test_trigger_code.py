@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -15,7 +17,7 @@ from aws_cdk.assertions import Template
 
 from signin.project import cdk_json_context
 from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code, trigger_code
-from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, PipLocalBundling, this_python, wheel_target
+from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, LockedLocalBundling, this_python, wheel_target
 from tests.support import resources
 
 
@@ -56,14 +58,33 @@ def test_every_bundled_requirement_is_pinned_and_hashed() -> None:
 @pytest.fixture(scope="module")
 def default_runtime_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The trigger code bundled for the construct's runtime and architecture, as a deploy does."""
-    bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
     output = tmp_path_factory.mktemp("bundle")
     assert bundler.try_bundle(str(output))
     return output
 
 
+def test_the_bundle_holds_the_locked_wheels_files_and_the_handler_package_only(default_runtime_bundle: Path) -> None:
+    """Every file is listed in the RECORD of a distribution the lock names, or is the handler
+    package's: nothing the installer leaves for itself (uv's lock on its target folder)."""
+    lock = (LAMBDAS_DIR / "requirements.lock").read_text()
+    listed: set[Path] = set()
+    for distribution in metadata.distributions(path=[str(default_runtime_bundle)]):
+        name = re.sub(r"[-_.]+", "-", distribution.metadata["Name"]).lower()  # as the lock spells it
+        assert f"\n{name}=={distribution.version} " in lock, name
+        listed.update((default_runtime_bundle / file).resolve() for file in distribution.files or [])
+    package = default_runtime_bundle / "captcha_auth"
+    stray = [
+        path.relative_to(default_runtime_bundle).as_posix()
+        for path in default_runtime_bundle.rglob("*")
+        if path.is_file() and path.resolve() not in listed and package not in path.parents
+    ]
+    assert stray == []
+    assert (package / "common.py").is_file() and len(listed) > 100
+
+
 def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path, default_runtime_bundle: Path) -> None:
-    """A real pip run against the registry, with every hash of captcha's in the lock altered
+    """A real uv run against the registry, with every hash of captcha's in the lock altered
     (the control: the untouched lock installs, default_runtime_bundle)."""
     assert (default_runtime_bundle / "captcha").is_dir()
     source = copy_of_lambdas(tmp_path)
@@ -72,7 +93,7 @@ def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path
     start = text.index("captcha==0.7.1")
     end = text.index("# via", start)
     lock.write_text(text[:start] + re.sub(r"[0-9a-f]{64}", "0" * 64, text[start:end]) + text[end:])
-    bundler = PipLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    bundler = LockedLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
     with pytest.raises(subprocess.CalledProcessError):
         bundler.try_bundle(str(tmp_path / "out"))
 
@@ -84,9 +105,9 @@ def tree(root: Path) -> dict[str, bytes]:
 def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_path: Path) -> None:
     """What `target=local` (the emulator) gets, and a deployer whose Python is the runtime's."""
     first, second = tmp_path / "first", tmp_path / "second"
-    bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(None, None, for_this_machine=True))
+    bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(None, None, for_this_machine=True))
     assert bundler.compiles
-    with ThreadPoolExecutor(2) as pool:  # two pip runs at once, in different folders
+    with ThreadPoolExecutor(2) as pool:  # two uv runs at once, in different folders
         assert all(pool.map(bundler.try_bundle, (str(first), str(second))))
     tag = f"cpython-{this_python().replace('.', '')}"
     for module in (*(first / "captcha_auth").glob("*.py"), first / "PIL" / "Image.py", first / "captcha" / "image.py"):
@@ -102,7 +123,7 @@ def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_p
 def test_a_bundle_for_another_python_has_no_bytecode(default_runtime_bundle: Path) -> None:
     if CaptchaAuth.RUNTIME.name == f"python{this_python()}":
         pytest.skip("this Python is the default runtime's")
-    bundler = PipLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
     assert not bundler.compiles
     assert (default_runtime_bundle / "captcha_auth" / "common.py").is_file()
     assert not list(default_runtime_bundle.rglob("*.pyc")) and not list(default_runtime_bundle.rglob("__pycache__"))
@@ -116,3 +137,9 @@ def test_same_sources_same_hash_and_bytecode_changes_it(tmp_path: Path, monkeypa
     assert asset_key(source) == key
     monkeypatch.setattr(trigger_code, "compiles_for", lambda version: True)
     assert asset_key(source) != key
+
+
+def test_without_uv_the_bundler_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "uv", None)  # as if not installed: importing it fails
+    with pytest.raises(RuntimeError, match=r"bundled with uv: `pip install uv`"):
+        trigger_code.uv_binary()
