@@ -20,6 +20,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code
+from stacks.captcha_auth.trigger_code import MissingBundler
 from stacks.captcha_sign_in_stack import CaptchaSignInStack
 
 BOOLEAN = ("true", "false")
@@ -208,7 +209,7 @@ def main() -> int:
     app = cdk.App()
     try:
         build_app(app)
-    except ValueError as error:  # a context value, or a construct prop made from one, refused
+    except (ValueError, MissingBundler) as error:  # a context value or a prop made from one refused; no uv
         print(f"error: {error}", file=sys.stderr)
         return 2
     app.synth()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -65,13 +66,55 @@ def compile_bundle(directory: Path) -> None:
     subprocess.run(command, check=True, env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL)
 
 
+class MissingBundler(RuntimeError):
+    """uv is not installed. Its text is the one line the user sees."""
+
+
 def uv_binary() -> str:
     """The uv executable that the `uv` package (requirements.txt) installed."""
     try:
         from uv import find_uv_bin
     except ImportError:
-        raise RuntimeError("the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)") from None
+        raise MissingBundler(
+            "the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)"
+        ) from None
     return str(find_uv_bin())
+
+
+# The deployer's uv settings that only say where and how to fetch (a mirror, its credentials, the
+# cache, the network): the wheels are hash-checked whatever they say. Every other UV_* variable
+# is dropped, and uv's config files are not read (--no-config): settings such as no-binary,
+# overrides, excludes or byte-code would change what is installed, or how, without an error.
+_UV_FETCH_SETTINGS = re.compile(
+    r"UV_(DEFAULT_INDEX|INDEX|INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|INDEX_STRATEGY|KEYRING_PROVIDER"
+    r"|INDEX_[A-Z0-9_]+_(USERNAME|PASSWORD)|CACHE_DIR|NO_CACHE|OFFLINE|HTTP_TIMEOUT|HTTP_RETRIES"
+    r"|CONCURRENT_DOWNLOADS|NATIVE_TLS|SYSTEM_CERTS|INSECURE_HOST)"
+)
+# A pin in a uv- or pip-compiled lock: `name==version \`, an environment marker allowed.
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)[ \t]*(;[^\\\n]*)?\\?$", re.MULTILINE)
+
+
+def _uv_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("UV_") or _UV_FETCH_SETTINGS.fullmatch(k)}
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
+def locked_pins(lock: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(every pin, the pins without an environment marker) of a lock's text."""
+    pins = {(_normalized(name), version, bool(marker)) for name, version, marker in _PIN.findall(lock)}
+    return {(n, v) for n, v, _ in pins}, {(n, v) for n, v, marked in pins if not marked}
+
+
+def installed(directory: Path) -> set[tuple[str, str]]:
+    """(name, version) of each distribution installed in `directory`, from its dist-info folder."""
+    found = set()
+    for info in directory.glob("*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+        found.add((_normalized(name), version))
+    return found
 
 
 @jsii.implements(ILocalBundling)
@@ -79,42 +122,52 @@ class LockedLocalBundling:
     """Installs the locked requirements for the target platform, then copies the package.
 
     Every file uv installs must match a hash in `requirements.lock` (all platforms' wheels of
-    each pinned version, made by `make lock`), and nothing is resolved anew (`--no-deps`): a
-    bundle holds exactly what was reviewed. The lock lives in the asset's folder, so changing it
-    changes the asset hash."""
+    each pinned version, made by `make lock`), nothing is resolved anew (`--no-deps`), and the
+    distributions installed are checked against the lock's pins: a bundle holds exactly what was
+    reviewed. The lock lives in the asset's folder, so changing it changes the asset hash."""
 
     def __init__(self, source: Path, wheel_platform: str, python_version: str) -> None:
         self._source = source
         self._wheel_platform = wheel_platform
         self._python_version = python_version
+        self._uv = uv_binary()  # now, in the synth's own process: a missing uv is one line there
         self.compiles = compiles_for(python_version)
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
+        output = Path(output_dir)
+        lock = self._source / "requirements.lock"
         machine = self._wheel_platform.removeprefix(f"{MANYLINUX}_")  # uv spells it machine-first
         command = [
-            uv_binary(), "pip", "install", "--quiet",
+            self._uv, "pip", "install", "--quiet", "--no-config",
             # This interpreter, never a virtual environment found in the working folder; the
             # wheels are the target's, named by platform and version.
             "--python", sys.executable,
             "--python-platform", f"{machine}-{MANYLINUX}",
             "--python-version", self._python_version,
             "--only-binary", ":all:", "--require-hashes", "--no-deps",
-            # Byte-code is compile_bundle's (reproducible) or none, whatever UV_COMPILE_BYTECODE
-            # or a uv.toml say; files are copied, so the bundle shares nothing with uv's cache.
+            # Byte-code is compile_bundle's (reproducible) or none; files are copied, so the
+            # bundle shares nothing with uv's cache.
             "--no-compile-bytecode", "--link-mode", "copy",
             "--target", output_dir,
-            "--requirement", str(self._source / "requirements.lock"),
+            "--requirement", str(lock),
         ]  # fmt: skip
-        subprocess.run(command, check=True)
-        (Path(output_dir) / ".lock").unlink(missing_ok=True)  # uv's lock on its target folder
+        subprocess.run(command, check=True, env=_uv_environment())
+        every_pin, unconditional = locked_pins(lock.read_text())
+        got = installed(output)
+        if not unconditional <= got <= every_pin:
+            raise RuntimeError(f"the bundle's packages are not the lock's: {sorted(got ^ unconditional)}")
+        # What the installer leaves for itself: its lock on the folder, and console scripts,
+        # whose first line names this machine's interpreter (Lambda runs none of them).
+        (output / ".lock").unlink(missing_ok=True)
+        shutil.rmtree(output / "bin", ignore_errors=True)
         shutil.copytree(
             self._source / PACKAGE,
-            Path(output_dir) / PACKAGE,
+            output / PACKAGE,
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
             dirs_exist_ok=True,
         )
         if self.compiles:
-            compile_bundle(Path(output_dir))
+            compile_bundle(output)
         return True
 
 

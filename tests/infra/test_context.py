@@ -107,6 +107,14 @@ def test_a_value_the_construct_refuses_also_ends_in_one_line(
     assert err == "error: captcha_verify_url must be https (or http on this machine's loopback address)\n"
 
 
+def test_no_uv_ends_main_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before anything is bundled: the bundler looks for uv when the construct is built."""
+    monkeypatch.setitem(sys.modules, "uv", None)  # as if not installed: importing it fails
+    code, err = main_in_process(cdk_json_context(), monkeypatch, capsys)
+    assert code == 2
+    assert err == "error: the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)\n"
+
+
 def test_every_context_key_is_in_the_readme_table() -> None:
     readme = (ROOT / "README.md").read_text()
     table = readme.split("## Context", 1)[1].split("\n## ", 1)[0]

@@ -65,25 +65,79 @@ def default_runtime_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_bundle_holds_the_locked_wheels_files_and_the_handler_package_only(default_runtime_bundle: Path) -> None:
-    """Every file is listed in the RECORD of a distribution the lock names, or is the handler
-    package's: nothing the installer leaves for itself (uv's lock on its target folder)."""
-    lock = (LAMBDAS_DIR / "requirements.lock").read_text()
+    """The distributions are the lock's pins, all of them; every file is in one's RECORD, the
+    handler package's, or byte-code: nothing the installer leaves for itself (uv's lock on its
+    folder, console scripts naming this machine's interpreter)."""
+    every_pin, _ = trigger_code.locked_pins((LAMBDAS_DIR / "requirements.lock").read_text())
     listed: set[Path] = set()
-    for distribution in metadata.distributions(path=[str(default_runtime_bundle)]):
-        name = re.sub(r"[-_.]+", "-", distribution.metadata["Name"]).lower()  # as the lock spells it
-        assert f"\n{name}=={distribution.version} " in lock, name
+    distributions = list(metadata.distributions(path=[str(default_runtime_bundle)]))
+    assert {(trigger_code._normalized(d.metadata["Name"]), d.version) for d in distributions} == every_pin
+    for distribution in distributions:
         listed.update((default_runtime_bundle / file).resolve() for file in distribution.files or [])
     package = default_runtime_bundle / "captcha_auth"
     stray = [
         path.relative_to(default_runtime_bundle).as_posix()
         for path in default_runtime_bundle.rglob("*")
-        if path.is_file() and path.resolve() not in listed and package not in path.parents
+        if path.is_file()
+        and path.resolve() not in listed
+        and package not in path.parents
+        and not (path.suffix == ".pyc" and path.parent.name == "__pycache__")
     ]
     assert stray == []
-    assert (package / "common.py").is_file() and len(listed) > 100
+    assert (package / "common.py").is_file() and not (default_runtime_bundle / "bin").exists()
 
 
-def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path, default_runtime_bundle: Path) -> None:
+def test_the_bundler_checks_the_installed_packages_against_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the installer did, a package missing (or one the lock doesn't pin) stops the
+    bundle. Pins with an environment marker may be left out."""
+    lock = "a-b==1.0 \\\n    --hash=sha256:00\nc==2.0 ; sys_platform == 'win32' \\\n    --hash=sha256:00\n"
+    assert trigger_code.locked_pins(lock) == ({("a-b", "1.0"), ("c", "2.0")}, {("a-b", "1.0")})
+    (tmp_path / "A_b-1.0.dist-info").mkdir()
+    assert trigger_code.installed(tmp_path) == {("a-b", "1.0")}
+
+    real = trigger_code.installed
+    monkeypatch.setattr(trigger_code, "installed", lambda folder: {p for p in real(folder) if p[0] != "pillow"})
+    bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    with pytest.raises(RuntimeError, match=r"not the lock's: \[\('pillow', '13\.0\.0'\)\]"):
+        bundler.try_bundle(str(tmp_path / "out"))
+
+
+def test_the_deployers_uv_settings_cant_change_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_runtime_bundle: Path
+) -> None:
+    """A uv.toml where `cdk synth` runs and UV_* variables that would build captcha from source,
+    leave Pillow out or add byte-code: the bundle is the default one all the same."""
+    (tmp_path / "uv.toml").write_text('[pip]\nno-binary = ["captcha"]\ncompile-bytecode = true\n')
+    (tmp_path / "exclude.txt").write_text("pillow\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("UV_EXCLUDE", str(tmp_path / "exclude.txt"))
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "1")
+    bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
+    out = tmp_path / "out"
+    assert bundler.try_bundle(str(out))
+    assert tree(out) == tree(default_runtime_bundle)  # byte for byte
+
+
+def test_only_the_deployers_fetch_settings_reach_uv(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("UV_INDEX_URL", "UV_CACHE_DIR", "UV_INDEX_MIRROR_PASSWORD", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, "kept")
+    for name in ("UV_COMPILE_BYTECODE", "UV_OVERRIDE", "UV_EXCLUDE", "UV_CONFIG_FILE", "UV_NO_VERIFY_HASHES"):
+        monkeypatch.setenv(name, "dropped")
+    environment = trigger_code._uv_environment()
+    assert {k for k, v in environment.items() if v == "kept"} == {
+        "UV_INDEX_URL",
+        "UV_CACHE_DIR",
+        "UV_INDEX_MIRROR_PASSWORD",
+        "HTTPS_PROXY",
+    }
+    assert "dropped" not in environment.values()
+
+
+def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(
+    tmp_path: Path, default_runtime_bundle: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     """A real uv run against the registry, with every hash of captcha's in the lock altered
     (the control: the untouched lock installs, default_runtime_bundle)."""
     assert (default_runtime_bundle / "captcha").is_dir()
@@ -96,6 +150,7 @@ def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(tmp_path: Path
     bundler = LockedLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
     with pytest.raises(subprocess.CalledProcessError):
         bundler.try_bundle(str(tmp_path / "out"))
+    assert "hash mismatch" in capfd.readouterr().err.lower()
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -141,5 +196,5 @@ def test_same_sources_same_hash_and_bytecode_changes_it(tmp_path: Path, monkeypa
 
 def test_without_uv_the_bundler_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uv", None)  # as if not installed: importing it fails
-    with pytest.raises(RuntimeError, match=r"bundled with uv: `pip install uv`"):
-        trigger_code.uv_binary()
+    with pytest.raises(trigger_code.MissingBundler, match=r"bundled with uv: `pip install uv`"):
+        bundled_trigger_code(runtime=CaptchaAuth.RUNTIME, architecture=CaptchaAuth.ARCHITECTURE)
