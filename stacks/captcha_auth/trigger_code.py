@@ -3,7 +3,7 @@
 CDK's Python bundling needs Docker; this local bundler runs uv (`uv pip install`, pinned in
 requirements.txt) for the Lambda's own platform and Python version instead, so `cdk synth` works
 anywhere uv does. uv, not pip: the same locked, hash-checked install in about a tenth of pip's
-time (0.13 s of CPU against 1.6 s here), paid on every synth that rebundles. CaptchaAuth uses
+CPU time (0.13 s against 1.6 s on a 2-core machine), paid on every synth that rebundles. CaptchaAuth uses
 `bundled_trigger_code()` unless it is given other code; `app.py` asks for wheels that fit this
 machine instead when it deploys to the local emulator.
 
@@ -74,11 +74,12 @@ def uv_binary() -> str:
     """The uv executable that the `uv` package (requirements.txt) installed."""
     try:
         from uv import find_uv_bin
-    except ImportError:
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):  # not installed, or installed without its binary
         raise MissingBundler(
             "the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)"
         ) from None
-    return str(find_uv_bin())
 
 
 # The deployer's uv settings that only say where and how to fetch (a mirror, its credentials, the
@@ -87,11 +88,13 @@ def uv_binary() -> str:
 # overrides, excludes or byte-code would change what is installed, or how, without an error.
 _UV_FETCH_SETTINGS = re.compile(
     r"UV_(DEFAULT_INDEX|INDEX|INDEX_URL|EXTRA_INDEX_URL|FIND_LINKS|INDEX_STRATEGY|KEYRING_PROVIDER"
-    r"|INDEX_[A-Z0-9_]+_(USERNAME|PASSWORD)|CACHE_DIR|NO_CACHE|OFFLINE|HTTP_TIMEOUT|HTTP_RETRIES"
-    r"|CONCURRENT_DOWNLOADS|NATIVE_TLS|SYSTEM_CERTS|INSECURE_HOST)"
+    r"|INDEX_[A-Z0-9_]+_(USERNAME|PASSWORD)|CREDENTIALS_DIR|CACHE_DIR|NO_CACHE|OFFLINE|HTTP_TIMEOUT"
+    r"|HTTP_CONNECT_TIMEOUT|REQUEST_TIMEOUT|HTTP_RETRIES|CONCURRENT_DOWNLOADS|NATIVE_TLS|SYSTEM_CERTS"
+    r"|INSECURE_HOST)"
 )
-# A pin in a uv- or pip-compiled lock: `name==version \`, an environment marker allowed.
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)[ \t]*(;[^\\\n]*)?\\?$", re.MULTILINE)
+# A pin in a uv- or pip-compiled lock: `name==version`, then maybe extras' brackets before the
+# `==`, an environment marker, hashes on the same line, a line continuation.
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==\s*([^\s;\\]+)([^#\n]*)", re.MULTILINE)
 
 
 def _uv_environment() -> dict[str, str]:
@@ -104,7 +107,7 @@ def _normalized(name: str) -> str:
 
 def locked_pins(lock: str) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     """(every pin, the pins without an environment marker) of a lock's text."""
-    pins = {(_normalized(name), version, bool(marker)) for name, version, marker in _PIN.findall(lock)}
+    pins = {(_normalized(name), version, ";" in rest) for name, version, rest in _PIN.findall(lock)}
     return {(n, v) for n, v, _ in pins}, {(n, v) for n, v, marked in pins if not marked}
 
 
@@ -154,8 +157,10 @@ class LockedLocalBundling:
         subprocess.run(command, check=True, env=_uv_environment())
         every_pin, unconditional = locked_pins(lock.read_text())
         got = installed(output)
-        if not unconditional <= got <= every_pin:
-            raise RuntimeError(f"the bundle's packages are not the lock's: {sorted(got ^ unconditional)}")
+        if missing := sorted(unconditional - got):
+            raise RuntimeError(f"the bundle lacks packages the lock pins: {missing}")
+        if unpinned := sorted(got - every_pin):
+            raise RuntimeError(f"the bundle holds packages the lock doesn't pin: {unpinned}")
         # What the installer leaves for itself: its lock on the folder, and console scripts,
         # whose first line names this machine's interpreter (Lambda runs none of them).
         (output / ".lock").unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -87,29 +88,49 @@ def test_the_bundle_holds_the_locked_wheels_files_and_the_handler_package_only(d
     assert (package / "common.py").is_file() and not (default_runtime_bundle / "bin").exists()
 
 
-def test_the_bundler_checks_the_installed_packages_against_the_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Whatever the installer did, a package missing (or one the lock doesn't pin) stops the
-    bundle. Pins with an environment marker may be left out."""
-    lock = "a-b==1.0 \\\n    --hash=sha256:00\nc==2.0 ; sys_platform == 'win32' \\\n    --hash=sha256:00\n"
-    assert trigger_code.locked_pins(lock) == ({("a-b", "1.0"), ("c", "2.0")}, {("a-b", "1.0")})
-    (tmp_path / "A_b-1.0.dist-info").mkdir()
-    assert trigger_code.installed(tmp_path) == {("a-b", "1.0")}
+def test_lock_pins_are_read_as_uv_and_pip_compile_write_them() -> None:
+    lock = (
+        "# a comment\na.b_c==1.0.post1 \\\n    --hash=sha256:00\n    # via d==9.9\nreq[socks]==2.31.0 \\\n"
+        "    --hash=sha256:00\nonly-win==2.0rc1 ; sys_platform == 'win32' \\\n    --hash=sha256:00\n"
+        "one-line==1.0+local --hash=sha256:00\n-e ./local\n"
+    )
+    every, unconditional = trigger_code.locked_pins(lock)
+    assert every == {("a-b-c", "1.0.post1"), ("req", "2.31.0"), ("only-win", "2.0rc1"), ("one-line", "1.0+local")}
+    assert unconditional == every - {("only-win", "2.0rc1")}  # a marked pin may be left out
 
-    real = trigger_code.installed
-    monkeypatch.setattr(trigger_code, "installed", lambda folder: {p for p in real(folder) if p[0] != "pillow"})
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (lambda pins: pins[1:], r"lacks packages the lock pins: \[\('aws-lambda-powertools', "),
+        (lambda pins: [*pins, ("evil", "1.0")], r"holds packages the lock doesn't pin: \[\('evil', '1\.0'\)\]"),
+    ],
+)
+def test_the_bundler_checks_the_installed_packages_against_the_lock(
+    change: Any, refusal: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the installer did (here a stand-in that leaves a package out or adds one), the
+    bundle stops unless its distributions are the lock's pins."""
+    _, pins = trigger_code.locked_pins((LAMBDAS_DIR / "requirements.lock").read_text())
+
+    def installer(command: list[str], **_: Any) -> None:
+        target = Path(command[command.index("--target") + 1])
+        for name, version in change(sorted(pins)):
+            (target / f"{name.replace('-', '_')}-{version}.dist-info").mkdir(parents=True)
+
+    monkeypatch.setattr(trigger_code.subprocess, "run", installer)
     bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
-    with pytest.raises(RuntimeError, match=r"not the lock's: \[\('pillow', '13\.0\.0'\)\]"):
+    with pytest.raises(RuntimeError, match=refusal):
         bundler.try_bundle(str(tmp_path / "out"))
 
 
 def test_the_deployers_uv_settings_cant_change_the_bundle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_runtime_bundle: Path
 ) -> None:
-    """A uv.toml where `cdk synth` runs and UV_* variables that would build captcha from source,
-    leave Pillow out or add byte-code: the bundle is the default one all the same."""
-    (tmp_path / "uv.toml").write_text('[pip]\nno-binary = ["captcha"]\ncompile-bytecode = true\n')
+    """A uv.toml where `cdk synth` runs that would take nothing published after 2001 (a setting
+    with no command-line counterpart), a variable that would leave Pillow out, and one that
+    contradicts a flag of the bundler's: the bundle is the default one all the same."""
+    (tmp_path / "uv.toml").write_text('[pip]\nexclude-newer = "2001-01-01T00:00:00Z"\n')
     (tmp_path / "exclude.txt").write_text("pillow\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("UV_EXCLUDE", str(tmp_path / "exclude.txt"))
