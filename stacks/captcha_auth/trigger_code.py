@@ -3,9 +3,9 @@
 CDK's Python bundling needs Docker; this local bundler runs uv (`uv pip install`, pinned in
 requirements.txt) for the Lambda's own platform and Python version instead, so `cdk synth` works
 anywhere uv does. uv, not pip: the same locked, hash-checked install in about a tenth of pip's
-CPU time (0.13 s against 1.6 s on a 2-core machine), paid on every synth that rebundles. CaptchaAuth uses
-`bundled_trigger_code()` unless it is given other code; `app.py` asks for wheels that fit this
-machine instead when it deploys to the local emulator.
+CPU time (0.13 s against 1.6 s on a 2-core machine), paid on every synth that rebundles.
+CaptchaAuth uses `bundled_trigger_code()` unless it is given other code; `app.py` asks for
+wheels that fit this machine instead when it deploys to the local emulator.
 
 Byte-code: Lambda's code directory is read-only, so a bundle without `.pyc` is compiled again on
 every cold start. When the interpreter that bundles is the runtime's Python (same major.minor,
