@@ -4,11 +4,11 @@ a POST of a JSON body, signed with Signature Version 4, over one kept-alive conn
 Written by hand, on purpose, for the cold start of the triggers that call AWS. Importing
 botocore and making the two clients Define needs (Secrets Manager for the counter's key, DynamoDB
 for the count) cost ~190 ms of every new Define container on the benchmark machine, most of
-Define's cold start; this module adds a few tens of milliseconds, most of them for http.client and the system's
-certificates, which any client needs (bench/RESULTS.md, section 2, "Cold start"). No
-well-kept lightweight Python client for these APIs exists: botocore's signer alone imports most
-of botocore, and AWS's own SDK for Python v4 is experimental. So this is the least that the
-triggers need and no more:
+Define's cold start; this module adds a few tens of milliseconds, most of them for http.client
+and the system's certificates, which any client needs (bench/RESULTS.md, section 2, "Cold
+start"). No well-kept lightweight Python client for these APIs exists: botocore's signer alone
+imports most of botocore, and AWS's own SDK for Python v4 is experimental. So this is the least
+that the triggers need and no more:
 - Signature Version 4 in the Authorization header, as the AWS IAM user guide documents it
   ("Create a signed AWS API request"): no query-string signing, no chunked payloads.
   tests/unit/test_aws_json.py checks every signature against botocore's own signer, and the

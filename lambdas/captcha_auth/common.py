@@ -85,9 +85,9 @@ def captcha_rounds(session: list[dict]) -> int:
 # bundle: about 120-165 ms without .pyc, 25-55 ms with the bundled .pyc, per handler): it is
 # the logging library made for Lambda, and it applies Lambda's log level (AWS_LAMBDA_LOG_LEVEL)
 # and keeps our lines off the runtime's root handler, which a hand-written logger would have to
-# keep doing itself. A
-# narrower import saves nothing: `aws_lambda_powertools.logging` runs the package's __init__,
-# which loads Logger, Metrics, Tracer (lazily) and the botocore user-agent hook either way.
+# keep doing itself. A narrower import saves nothing: `aws_lambda_powertools.logging` runs the
+# package's __init__, which loads Logger, Metrics, Tracer (lazily) and the botocore user-agent
+# hook either way.
 #
 # Metrics stay metric filters on these lines (stacks/captcha_auth/monitoring.py), not
 # Powertools' Metrics: one line per decision, and nothing logged twice, once as a log and once
