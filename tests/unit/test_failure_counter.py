@@ -152,10 +152,11 @@ def black_hole() -> Iterator[str]:
 
 
 def test_an_unreachable_table_is_reported_well_inside_cognitos_five_seconds(black_hole: str) -> None:
-    """Each of the counter's calls, at once (each waits on its own connection)."""
-    counter = FailureCounter(dynamodb(black_hole), "any", lambda: KEY, POLICY)
+    """Each of the counter's calls, at once, each in its own counter: a client keeps one
+    connection and isn't shared between threads, as a container runs one call at a time."""
 
     def seconds_to_report(operation: str) -> float:
+        counter = FailureCounter(dynamodb(black_hole), "any", lambda: KEY, POLICY)
         started = time.monotonic()
         with pytest.raises(CounterUnavailable):
             getattr(counter, operation)(f"{operation}@example.com")
