@@ -74,7 +74,8 @@ hCaptcha) is signed in to on the web page: this client names the provider and st
 exit codes:
   0    signed in, or password reset
   1    unexpected error (please report it)
-  2    usage: a malformed option or input, passwords that don't match, no terminal to ask on
+  2    usage: a malformed option or input, passwords that don't match, no terminal to ask on,
+       or piped input that ended before an answer
   3    wrong password
   4    unknown user (only where the pool reveals it; by default it answers as for 3)
   5    CAPTCHA failed: no attempts left
@@ -333,10 +334,26 @@ class TerminalSolver:
         elif self.show_preview and (style := preview_style(sys.stderr)):
             columns = shutil.get_terminal_size().columns - 1
             say(preview(captcha.data, columns, colour=style == "colour"))
-        return input("Answer: ")
+        return ask("Answer: ")
 
 
 # --- passwords and codes -----------------------------------------------------------------------
+
+
+def on_a_terminal() -> bool:
+    """Whether standard input is a terminal (a person typing), not a pipe, a file or closed."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def ask(prompt: str) -> str:
+    """A visible prompt. With no standard input at all (its descriptor closed when this started),
+    as with input that has ended: EOFError, which main() explains."""
+    if sys.stdin is None:
+        raise EOFError
+    return input(prompt)
 
 
 def secret(variable: str, prompt: str) -> str:
@@ -344,7 +361,7 @@ def secret(variable: str, prompt: str) -> str:
     value = os.environ.get(variable)
     if value is not None:
         return value
-    if not sys.stdin.isatty():
+    if not on_a_terminal():
         raise SignInError(ExitCode.USAGE, f"No terminal to ask on: set {variable}.")
     return getpass.getpass(prompt)
 
@@ -454,7 +471,7 @@ def run(args: argparse.Namespace) -> None:
     name = args.username
     if name is None:
         try:
-            name = username(input("Email: "))
+            name = username(ask("Email: "))
         except argparse.ArgumentTypeError as error:
             raise SignInError(ExitCode.USAGE, f"the email {error}") from None
     idp, pool_id, client_id = connect(args)
@@ -506,9 +523,16 @@ def main(argv: list[str] | None = None) -> int:
     except SignInError as error:
         say(f"error: {error}")
         return int(error.code)
-    except (KeyboardInterrupt, EOFError):
+    except KeyboardInterrupt:
         say("\ncancelled")
         return int(ExitCode.CANCELLED)
+    except EOFError:
+        if on_a_terminal():  # Ctrl-D: the person stops
+            say("\ncancelled")
+            return int(ExitCode.CANCELLED)
+        # Piped or closed input ran out: a script that gave too few answers, not a person's choice.
+        say("\nerror: The input ended before an answer: run this on a terminal, or pipe in every answer.")
+        return int(ExitCode.USAGE)
     except BotoCoreError as error:
         say(f"error: could not reach AWS ({type(error).__name__}); check --endpoint-url, --region and credentials.")
         return int(ExitCode.CONFIGURATION)

@@ -9,6 +9,8 @@ import os
 import re
 import secrets
 import stat
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from offline.local_aws import aws_client
 from signin import cli
 from signin.cli import EPILOG, NEW_PASSWORD_ENV, PASSWORD_ENV, main, new_password, parse_args, preview, write_tokens
 from signin.flow import MESSAGES, ExitCode, SignInError, Tokens, explain, parse_captcha
+from signin.project import ROOT
 
 
 def client_error(code: str, message: str = "") -> ClientError:
@@ -276,6 +279,64 @@ def test_no_terminal_for_the_password(local_aws_endpoint: str, pool: str, monkey
     monkeypatch.setattr("sys.stdin", io.StringIO())
     code, last = ends([*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"], capsys)
     assert (code, last) == (ExitCode.USAGE, f"error: No terminal to ask on: set {PASSWORD_ENV}.")
+
+
+class Terminal(io.StringIO):
+    """Standard input as a person's terminal, with nothing more typed."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+INPUT_ENDED = "error: The input ended before an answer: run this on a terminal, or pipe in every answer."
+
+
+@pytest.mark.parametrize(
+    ("stdin", "expected"),
+    [
+        (io.StringIO(), (ExitCode.USAGE, INPUT_ENDED)),  # a script's pipe, run dry
+        (None, (ExitCode.USAGE, INPUT_ENDED)),  # no standard input at all (its descriptor closed)
+        (Terminal(), (ExitCode.CANCELLED, "cancelled")),  # Ctrl-D: the person stops
+    ],
+    ids=["pipe", "closed", "terminal"],
+)
+def test_input_that_ends_at_a_prompt(monkeypatch, capsys, stdin: io.StringIO | None, expected: tuple) -> None:
+    """Input that runs out is a script's mistake (exit 2, which make and CI see as a failure), not
+    the Ctrl-C that make treats as the way to end the demo; at a terminal, Ctrl-D cancels."""
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert ends([], capsys) == expected  # the Email prompt
+
+
+def test_ctrl_c_at_a_terminal_still_cancels(monkeypatch, capsys) -> None:
+    def interrupted(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr("builtins.input", interrupted)
+    assert ends([], capsys) == (ExitCode.CANCELLED, "cancelled")
+
+
+# The CLI with fd 0 closed: a launcher closes it, then execs the CLI (which keeps it closed).
+CLOSED_STDIN = "import os, sys; os.close(0); os.execv(sys.executable, [sys.executable, '-m', 'signin', *sys.argv[1:]])"
+
+
+@pytest.mark.parametrize("stdin", ["devnull", "closed"])
+def test_the_real_process_with_no_input_exits_2_in_one_line(stdin: str) -> None:
+    """As `make demo < /dev/null` or `<&-` would run it: with fd 0 closed, Python starts with
+    sys.stdin None and input() raises RuntimeError, once reported as an unexpected error."""
+    entry = ["-m", "signin"] if stdin == "devnull" else ["-c", CLOSED_STDIN]
+    options = ["--region", "us-east-1", "--user-pool-id", "us-east-1_Abc", "--client-id", "a"]  # then the Email prompt
+    result = subprocess.run(
+        [sys.executable, *entry, *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL if stdin == "devnull" else None,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (ExitCode.USAGE, INPUT_ENDED), result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_an_unexpected_error_is_one_line_without_its_text(monkeypatch, capsys) -> None:
