@@ -274,9 +274,12 @@ def test_a_malformed_typed_email_is_a_usage_error(monkeypatch, capsys) -> None:
     )
 
 
-def test_no_terminal_for_the_password(local_aws_endpoint: str, pool: str, monkeypatch, capsys) -> None:
+@pytest.mark.parametrize("stdin", [io.StringIO(), None], ids=["pipe", "closed"])
+def test_no_terminal_for_the_password(
+    local_aws_endpoint: str, pool: str, monkeypatch, capsys, stdin: io.StringIO | None
+) -> None:
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
-    monkeypatch.setattr("sys.stdin", io.StringIO())
+    monkeypatch.setattr("sys.stdin", stdin)
     code, last = ends([*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"], capsys)
     assert (code, last) == (ExitCode.USAGE, f"error: No terminal to ask on: set {PASSWORD_ENV}.")
 
