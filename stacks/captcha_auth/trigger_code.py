@@ -5,7 +5,9 @@ requirements.txt) for the Lambda's own platform and Python version instead, so `
 anywhere uv does. uv, not pip: the same locked, hash-checked install in about a tenth of pip's
 CPU time (0.13 s against 1.6 s on a 2-core machine), paid on every synth that rebundles.
 CaptchaAuth uses `bundled_trigger_code()` unless it is given other code; `app.py` asks for
-wheels that fit this machine instead when it deploys to the local emulator.
+wheels that fit this machine instead when it deploys to the local emulator, which runs the
+handlers on its own Python: this interpreter's platform, whatever it is (Linux, macOS), not a
+Lambda one.
 
 Byte-code: Lambda's code directory is read-only, so a bundle without `.pyc` is compiled again on
 every cold start. When the interpreter that bundles is the runtime's Python (same major.minor,
@@ -20,11 +22,11 @@ sources never share an asset hash, and the same sources and choice always do.
 from __future__ import annotations
 
 import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +131,8 @@ class LockedLocalBundling:
     distributions installed are checked against the lock's pins: a bundle holds exactly what was
     reviewed. The lock lives in the asset's folder, so changing it changes the asset hash."""
 
-    def __init__(self, source: Path, wheel_platform: str, python_version: str) -> None:
+    def __init__(self, source: Path, wheel_platform: str | None, python_version: str) -> None:
+        """`wheel_platform` is Lambda's (a manylinux tag), or None for this interpreter's own."""
         self._source = source
         self._wheel_platform = wheel_platform
         self._python_version = python_version
@@ -139,14 +142,16 @@ class LockedLocalBundling:
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
         output = Path(output_dir)
         lock = self._source / "requirements.lock"
-        machine = self._wheel_platform.removeprefix(f"{MANYLINUX}_")  # uv spells it machine-first
+        if self._wheel_platform is None:
+            target = []  # this interpreter's own platform and version
+        else:
+            machine = self._wheel_platform.removeprefix(f"{MANYLINUX}_")  # uv spells it machine-first
+            target = ["--python-platform", f"{machine}-{MANYLINUX}", "--python-version", self._python_version]
         command = [
             self._uv, "pip", "install", "--quiet", "--no-config",
             # This interpreter, never a virtual environment found in the working folder; the
-            # wheels are the target's, named by platform and version.
-            "--python", sys.executable,
-            "--python-platform", f"{machine}-{MANYLINUX}",
-            "--python-version", self._python_version,
+            # wheels are the target's, named by platform and version, or this interpreter's.
+            "--python", sys.executable, *target,
             "--only-binary", ":all:", "--require-hashes", "--no-deps",
             # Byte-code is compile_bundle's (reproducible) or none; files are copied, so the
             # bundle shares nothing with uv's cache.
@@ -178,11 +183,12 @@ class LockedLocalBundling:
 
 def wheel_target(
     runtime: lambda_.Runtime | None, architecture: lambda_.Architecture | None, *, for_this_machine: bool = False
-) -> tuple[str, str]:
-    """(wheel platform tag, Python version) of the wheels that fit `runtime` on `architecture`,
-    or this interpreter and CPU."""
+) -> tuple[str | None, str]:
+    """(wheel platform tag, Python version) of the wheels that fit `runtime` on `architecture`;
+    or, for this machine, (None, this Python): wheels for this interpreter's own platform, which
+    uv knows better than a tag built here (a Mac's, or a Linux with its own glibc or musl)."""
     if for_this_machine:
-        return f"{MANYLINUX}_{platform.machine()}", this_python()
+        return None, this_python()
     if runtime is None or architecture is None:
         raise ValueError("bundled_trigger_code needs the runtime and architecture, or for_this_machine=True")
     return f"{MANYLINUX}_{_WHEEL_MACHINE[architecture.name]}", runtime.name.removeprefix("python")
@@ -202,6 +208,7 @@ def bundled_trigger_code(
     Byte-code is included when this interpreter is the target's Python (see the module's notes).
     """
     wheel_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
+    platform_name = wheel_platform or f"this-machine-{sysconfig.get_platform()}"
     bytecode = f"cpython-{python_version.replace('.', '')}-unchecked-hash" if compiles_for(python_version) else "none"
     return lambda_.Code.from_asset(
         str(source),
@@ -213,6 +220,6 @@ def bundled_trigger_code(
             # The local bundler is not part of the asset hash; naming the wheel platform here
             # is, so bundles for different targets never share a hash (or a stale cdk.out).
             # So is the byte-code choice: a bundle with .pyc and one without never share a hash.
-            environment={"BUNDLE_TARGET": f"{wheel_platform}-cp{python_version}", "BUNDLE_BYTECODE": bytecode},
+            environment={"BUNDLE_TARGET": f"{platform_name}-cp{python_version}", "BUNDLE_BYTECODE": bytecode},
         ),
     )

@@ -178,9 +178,13 @@ def tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_path: Path) -> None:
+def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What `target=local` (the emulator) gets, and a deployer whose Python is the runtime's."""
     first, second = tmp_path / "first", tmp_path / "second"
+    # As a Mac names its CPU: the wheels must be this interpreter's, not a Linux tag made from it.
+    monkeypatch.setattr("platform.machine", lambda: "arm64")
     bundler = LockedLocalBundling(LAMBDAS_DIR, *wheel_target(None, None, for_this_machine=True))
     assert bundler.compiles
     with ThreadPoolExecutor(2) as pool:  # two uv runs at once, in different folders
@@ -194,6 +198,13 @@ def test_a_bundle_for_this_python_has_reproducible_unchecked_hash_bytecode(tmp_p
     assert (
         b"/var/task/captcha_auth/common.py" in (first / "captcha_auth/__pycache__" / f"common.{tag}.pyc").read_bytes()
     )
+    # The emulator runs the handlers on this interpreter: the bundle's Pillow (a compiled
+    # extension) and the handlers import on it, from the bundle.
+    check = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import PIL._imaging, PIL, captcha_auth.challenge; "
+        "sys.exit(not PIL.__file__.startswith(sys.argv[1]))"
+    )
+    subprocess.run([sys.executable, "-I", "-c", check, str(first)], check=True)
 
 
 def test_a_bundle_for_another_python_has_no_bytecode(default_runtime_bundle: Path) -> None:
