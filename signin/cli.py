@@ -75,7 +75,7 @@ exit codes:
   0    signed in, or password reset
   1    unexpected error (please report it)
   2    usage: a malformed option or input, passwords that don't match, no terminal to ask on,
-       or piped input that ended before an answer
+       or input (not a terminal: a pipe, a file, none) that ended before an answer
   3    wrong password
   4    unknown user (only where the pool reveals it; by default it answers as for 3)
   5    CAPTCHA failed: no attempts left
@@ -87,7 +87,7 @@ exit codes:
   11   the new password breaks the pool's password rules
   12   the reset code is wrong or expired
   13   a managed provider's challenge (Turnstile, reCAPTCHA, hCaptcha): sign in on the web page
-  130  cancelled
+  130  cancelled: Ctrl-C, or Ctrl-D at a terminal
 """
 
 # Formats checked before anything is sent, so a typo gets one line, not a library's traceback or
@@ -334,7 +334,7 @@ class TerminalSolver:
         elif self.show_preview and (style := preview_style(sys.stderr)):
             columns = shutil.get_terminal_size().columns - 1
             say(preview(captcha.data, columns, colour=style == "colour"))
-        return ask("Answer: ")
+        return ask("Answer: ", "pipe in the answer")
 
 
 # --- passwords and codes -----------------------------------------------------------------------
@@ -348,12 +348,20 @@ def on_a_terminal() -> bool:
         return False
 
 
-def ask(prompt: str) -> str:
-    """A visible prompt. With no standard input at all (its descriptor closed when this started),
-    as with input that has ended: EOFError, which main() explains."""
+def ask(prompt: str, instead: str) -> str:
+    """A visible prompt. Input that ends there is a person's Ctrl-D at a terminal (EOFError:
+    cancelled), else a script that gave too few answers, or no standard input at all (its
+    descriptor closed): a usage error saying to run this on a terminal, or `instead`."""
+    ended = SignInError(ExitCode.USAGE, f"The input ended before an answer: run this on a terminal, or {instead}.")
     if sys.stdin is None:
-        raise EOFError
-    return input(prompt)
+        raise ended  # no prompt shown
+    try:
+        return input(prompt)
+    except EOFError:
+        if on_a_terminal():
+            raise
+        print()  # ends the prompt's line
+        raise ended from None
 
 
 def secret(variable: str, prompt: str) -> str:
@@ -471,7 +479,7 @@ def run(args: argparse.Namespace) -> None:
     name = args.username
     if name is None:
         try:
-            name = username(ask("Email: "))
+            name = username(ask("Email: ", "pass --username"))
         except argparse.ArgumentTypeError as error:
             raise SignInError(ExitCode.USAGE, f"the email {error}") from None
     idp, pool_id, client_id = connect(args)
@@ -523,16 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     except SignInError as error:
         say(f"error: {error}")
         return int(error.code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):  # Ctrl-C; Ctrl-D at a terminal (see ask)
         say("\ncancelled")
         return int(ExitCode.CANCELLED)
-    except EOFError:
-        if on_a_terminal():  # Ctrl-D: the person stops
-            say("\ncancelled")
-            return int(ExitCode.CANCELLED)
-        # Piped or closed input ran out: a script that gave too few answers, not a person's choice.
-        say("\nerror: The input ended before an answer: run this on a terminal, or pipe in every answer.")
-        return int(ExitCode.USAGE)
     except BotoCoreError as error:
         say(f"error: could not reach AWS ({type(error).__name__}); check --endpoint-url, --region and credentials.")
         return int(ExitCode.CONFIGURATION)
