@@ -21,7 +21,9 @@ sources never share an asset hash, and the same sources and choice always do.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -49,6 +51,18 @@ LAMBDA_TASK_ROOT = "/var/task"
 def this_python() -> str:
     """The bundling interpreter's major.minor, as Lambda's runtime names spell it."""
     return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def this_machine() -> str:
+    """This interpreter's platform, as the local bundle's name: the OS, the CPU it runs as (a
+    universal2 Python on a Mac runs as either) and, on Linux, the C library, which uv picks
+    wheels by too (glibc or musl, and glibc's version)."""
+    libc = ""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(ValueError, OSError):  # not glibc
+            libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        libc = libc.replace(" ", "") or "not-glibc"
+    return "-".join(part for part in ("this-machine", sysconfig.get_platform(), platform.machine(), libc) if part)
 
 
 def compiles_for(python_version: str) -> bool:
@@ -208,7 +222,7 @@ def bundled_trigger_code(
     Byte-code is included when this interpreter is the target's Python (see the module's notes).
     """
     wheel_platform, python_version = wheel_target(runtime, architecture, for_this_machine=for_this_machine)
-    platform_name = wheel_platform or f"this-machine-{sysconfig.get_platform()}"
+    platform_name = wheel_platform or this_machine()
     bytecode = f"cpython-{python_version.replace('.', '')}-unchecked-hash" if compiles_for(python_version) else "none"
     return lambda_.Code.from_asset(
         str(source),

@@ -22,10 +22,16 @@ from stacks.captcha_auth.trigger_code import LAMBDAS_DIR, LockedLocalBundling, t
 from tests.support import resources
 
 
-def asset_key(source: Path) -> str:
+def asset_key(source: Path, *, for_this_machine: bool = False) -> str:
+    """The triggers' asset key in a template, unbundled: for Lambda's default target, or the local emulator's."""
     app = cdk.App(context={**cdk_json_context(), "aws:cdk:bundling-stacks": []})
     stack = cdk.Stack(app, "Asset")
-    code = bundled_trigger_code(runtime=CaptchaAuth.RUNTIME, architecture=CaptchaAuth.ARCHITECTURE, source=source)
+    target: dict[str, Any] = (
+        {"for_this_machine": True}
+        if for_this_machine
+        else {"runtime": CaptchaAuth.RUNTIME, "architecture": CaptchaAuth.ARCHITECTURE}
+    )
+    code = bundled_trigger_code(**target, source=source)
     CaptchaAuth(stack, "Auth", code=code)
     functions = resources(Template.from_stack(stack).to_json(), "AWS::Lambda::Function").values()
     (key,) = {f["Properties"]["Code"]["S3Key"] for f in functions}
@@ -44,6 +50,27 @@ def test_a_changed_lock_changes_the_asset_hash(tmp_path: Path) -> None:
     lock = source / "requirements.lock"
     lock.write_text(lock.read_text().replace("captcha==0.7.1", "captcha==0.7.0"))
     assert asset_key(source) != before
+
+
+def test_the_local_bundles_hash_names_this_machines_cpu_and_c_library(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` keeps its cdk.out between runs: a bundle built for another CPU (a universal2
+    Python on a Mac runs as either) or another C library must never be taken for this one's."""
+    source = copy_of_lambdas(tmp_path)
+    key = asset_key(source, for_this_machine=True)
+    assert asset_key(source, for_this_machine=True) == key
+    with monkeypatch.context() as patch:
+        patch.setattr("platform.machine", lambda: "riscv64")
+        keys = {key, asset_key(source, for_this_machine=True)}
+    if sys.platform.startswith("linux"):
+
+        def not_glibc(name: str) -> str:
+            raise ValueError(name)
+
+        monkeypatch.setattr("os.confstr", not_glibc)  # as on musl
+        keys.add(asset_key(source, for_this_machine=True))
+    assert len(keys) == (3 if sys.platform.startswith("linux") else 2)
 
 
 def test_every_bundled_requirement_is_pinned_and_hashed() -> None:
