@@ -30,7 +30,9 @@ from constructs import Construct, IValidation
 
 from stacks.captcha_auth.monitoring import SignInMonitoring
 from stacks.captcha_auth.nag import (
+    CHOSEN_RUNTIME,
     COUNTER_KEY_NOT_ROTATED,
+    OLDER_RUNTIME,
     PROVIDER_KEY_NOT_ROTATED,
     SECRET_ROTATION,
     acknowledged_findings,
@@ -172,8 +174,10 @@ class CaptchaAuth(Construct):
     MAX_CAPTCHA_ATTEMPTS_RANGE = range(1, 11)
     # The newest Python runtime in the pinned aws-cdk-lib, on Graviton.
     RUNTIME = lambda_.Runtime.PYTHON_3_14
-    # The runtimes the trigger code is written for (it needs Python 3.11 or later).
-    SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+    # The runtimes the trigger code runs on: Python 3.11 or later on Amazon Linux 2023. Lambda's
+    # python3.11 runs on Amazon Linux 2 (glibc 2.26), too old for the locked Pillow's wheels
+    # (manylinux_2_27 and later): it would deploy, then fail to import.
+    SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14")
     ARCHITECTURE = lambda_.Architecture.ARM_64
     # Cognito waits 5 s for a trigger, retries, and fails the call after three tries.
     TRIGGER_TIMEOUT = Duration.seconds(5)
@@ -234,7 +238,10 @@ class CaptchaAuth(Construct):
         self._log_retention = log_retention
         self.runtime = runtime or self.RUNTIME
         if self.runtime.name not in self.SUPPORTED_RUNTIMES:
-            raise ValueError(f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)}")
+            raise ValueError(
+                f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)} (Amazon Linux 2023): "
+                "older runtimes run on Amazon Linux 2, whose glibc is too old for the bundled Pillow"
+            )
         self._code = code or bundled_trigger_code(runtime=self.runtime, architecture=self.ARCHITECTURE)
 
         self._add_failure_counter(
@@ -445,7 +452,7 @@ class CaptchaAuth(Construct):
         # account-wide AWSLambdaBasicExecutionRole managed policy.
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         log_group.grant_write(role)
-        return lambda_.Function(
+        function = lambda_.Function(
             self,
             name,
             description=description,
@@ -463,6 +470,9 @@ class CaptchaAuth(Construct):
             # Only what the handler reads (a function with none gets no Environment block).
             environment=settings or None,
         )
+        if self.runtime.name != self.RUNTIME.name:  # a supported runtime, chosen over the newest
+            Validations.of(function).acknowledge(Acknowledgment(id=OLDER_RUNTIME, reason=CHOSEN_RUNTIME))
+        return function
 
     # --- The user pool and its one app client -----------------------------------------------
 

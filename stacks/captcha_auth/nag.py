@@ -33,8 +33,18 @@ PROVIDER_KEY_NOT_ROTATED = (
 )
 
 
+CHOSEN_RUNTIME = (
+    "The deployer chose this runtime (the construct's runtime prop) over the newest, usually to "
+    "match the Python that synthesizes, so the bundle carries byte-code and cold starts are "
+    "faster (README, Cost). It is a supported Lambda runtime on Amazon Linux 2023 that the "
+    "trigger code runs on (Python 3.11 or later)."
+)
+
+
 # Acknowledged on the one secret each applies to, not on the whole construct.
 SECRET_ROTATION = "AwsSolutions-SMG4"  # noqa: S105 (a cdk-nag rule id)
+# Acknowledged on the four triggers, and only when the runtime was chosen.
+OLDER_RUNTIME = "AwsSolutions-L1"
 
 
 def acknowledged_findings(*, threat_protection: bool, waf: bool = False) -> dict[str, str]:

@@ -118,6 +118,24 @@ def test_attempt_limit_prop_is_validated(tmp_path: Path, value: Any) -> None:
         forker_stack(tmp_path, max_captcha_attempts=value)
 
 
+@pytest.mark.parametrize("runtime", ["PYTHON_3_11", "PYTHON_3_10", "NODEJS_22_X"])
+def test_a_runtime_the_triggers_cant_run_on_is_refused(tmp_path: Path, runtime: str) -> None:
+    """python3.11 runs on Amazon Linux 2, whose glibc the locked Pillow's wheels don't load on."""
+    with pytest.raises(ValueError, match=r"runtime must be one of python3\.12, python3\.13, python3\.14 \(Amazon"):
+        forker_stack(tmp_path, runtime=getattr(lambda_.Runtime, runtime))
+
+
+@pytest.mark.parametrize("runtime", ["PYTHON_3_12", "PYTHON_3_13", "PYTHON_3_14"])
+def test_every_amazon_linux_2023_python_runtime_is_taken(tmp_path: Path, runtime: str) -> None:
+    """Past cdk-nag too: an older runtime chosen to match the synth's Python (for byte-code) is
+    acknowledged on the triggers (AwsSolutions-L1), with its reason."""
+    stack, _ = forker_stack(tmp_path, runtime=getattr(lambda_.Runtime, runtime))
+    functions = resources(Template.from_stack(stack).to_json(), "AWS::Lambda::Function").values()
+    triggers = [f for f in functions if "captcha_auth" in str(f["Properties"].get("Handler", ""))]
+    assert len(triggers) == 4
+    assert {f["Properties"]["Runtime"] for f in triggers} == {getattr(lambda_.Runtime, runtime).name}
+
+
 def test_alarms_notify_the_topic_a_forker_gives(tmp_path: Path) -> None:
     from aws_cdk import aws_sns as sns
 
