@@ -13,6 +13,7 @@ and an attempt raises `ProtectedSettingError`.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -174,9 +175,9 @@ class CaptchaAuth(Construct):
     MAX_CAPTCHA_ATTEMPTS_RANGE = range(1, 11)
     # The newest Python runtime in the pinned aws-cdk-lib, on Graviton.
     RUNTIME = lambda_.Runtime.PYTHON_3_14
-    # The runtimes the trigger code runs on: Python 3.11 or later on Amazon Linux 2023. Lambda's
-    # python3.11 runs on Amazon Linux 2 (glibc 2.26), too old for the locked Pillow's wheels
-    # (manylinux_2_27 and later): it would deploy, then fail to import.
+    # The Python runtimes on Amazon Linux 2023 in the pinned aws-cdk-lib. Older ones run on
+    # Amazon Linux 2 (glibc 2.26), too old for the locked Pillow's wheels (manylinux_2_27 and
+    # later): they would deploy, then fail to import.
     SUPPORTED_RUNTIMES = ("python3.12", "python3.13", "python3.14")
     ARCHITECTURE = lambda_.Architecture.ARM_64
     # Cognito waits 5 s for a trigger, retries, and fails the call after three tries.
@@ -238,10 +239,7 @@ class CaptchaAuth(Construct):
         self._log_retention = log_retention
         self.runtime = runtime or self.RUNTIME
         if self.runtime.name not in self.SUPPORTED_RUNTIMES:
-            raise ValueError(
-                f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)} (Amazon Linux 2023): "
-                "older runtimes run on Amazon Linux 2, whose glibc is too old for the bundled Pillow"
-            )
+            raise ValueError(f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)}: {_why_not(self.runtime)}")
         self._code = code or bundled_trigger_code(runtime=self.runtime, architecture=self.ARCHITECTURE)
 
         self._add_failure_counter(
@@ -553,6 +551,16 @@ class CaptchaAuth(Construct):
             Validations.of(self.captcha_secret).acknowledge(
                 Acknowledgment(id=SECRET_ROTATION, reason=PROVIDER_KEY_NOT_ROTATED)
             )
+
+
+def _why_not(runtime: lambda_.Runtime) -> str:
+    """Why CaptchaAuth refuses `runtime`, for its error message."""
+    version = re.fullmatch(r"python3\.(\d+)", runtime.name)
+    if runtime.family != lambda_.RuntimeFamily.PYTHON or version is None:
+        return "the triggers are Python"
+    if int(version[1]) < 12:
+        return "older Python runtimes run on Amazon Linux 2 or older, whose glibc is too old for the bundled Pillow"
+    return "a newer runtime is taken once the pinned aws-cdk-lib and the trigger code are checked with it"
 
 
 @jsii.implements(IValidation)

@@ -36,8 +36,8 @@ PROVIDER_KEY_NOT_ROTATED = (
 CHOSEN_RUNTIME = (
     "The deployer chose this runtime (the construct's runtime prop) over the newest, usually to "
     "match the Python that synthesizes, so the bundle carries byte-code and cold starts are "
-    "faster (README, Cost). It is a supported Lambda runtime on Amazon Linux 2023 that the "
-    "trigger code runs on (Python 3.11 or later)."
+    "faster (README, Cost). It is one of the runtimes the construct accepts, python3.12 to "
+    "python3.14 on Amazon Linux 2023."
 )
 
 

@@ -55,14 +55,16 @@ def this_python() -> str:
 
 def this_machine() -> str:
     """This interpreter's platform, as the local bundle's name: the OS, the CPU it runs as (a
-    universal2 Python on a Mac runs as either) and, on Linux, the C library, which uv picks
-    wheels by too (glibc or musl, and glibc's version)."""
+    universal2 Python on a Mac runs as either), on Linux the C library (glibc or musl, and
+    glibc's version) and the ABI flags (a free-threaded build's "t"): what uv picks wheels by."""
     libc = ""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(ValueError, OSError):  # not glibc
             libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
         libc = libc.replace(" ", "") or "not-glibc"
-    return "-".join(part for part in ("this-machine", sysconfig.get_platform(), platform.machine(), libc) if part)
+    abi = f"abi{sys.abiflags}" if sys.abiflags else ""
+    parts = ("this-machine", sysconfig.get_platform(), platform.machine(), libc, abi)
+    return "-".join(part for part in parts if part)
 
 
 def compiles_for(python_version: str) -> bool:

@@ -5,6 +5,7 @@ and an override of a protected setting raises."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,6 +17,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from signin.project import cdk_json_context
 from stacks.captcha_auth import CaptchaAuth, ProtectedSettingError
+from stacks.captcha_auth.nag import CHOSEN_RUNTIME
 from tests.support import resources, security_invariants
 
 
@@ -118,22 +120,63 @@ def test_attempt_limit_prop_is_validated(tmp_path: Path, value: Any) -> None:
         forker_stack(tmp_path, max_captcha_attempts=value)
 
 
-@pytest.mark.parametrize("runtime", ["PYTHON_3_11", "PYTHON_3_10", "NODEJS_22_X"])
-def test_a_runtime_the_triggers_cant_run_on_is_refused(tmp_path: Path, runtime: str) -> None:
+@pytest.mark.parametrize(
+    ("runtime", "why"),
+    [
+        (lambda_.Runtime.PYTHON_3_11, "older Python runtimes run on Amazon Linux 2 or older, whose glibc is too old"),
+        (lambda_.Runtime.PYTHON_3_10, "older Python runtimes run on Amazon Linux 2 or older, whose glibc is too old"),
+        (lambda_.Runtime.NODEJS_22_X, "the triggers are Python"),
+        # A stand-in: a new lambda_.Runtime joins Runtime.ALL for the whole jsii process, and
+        # cdk-nag's L1 would then take it as the newest Python in every later template.
+        (SimpleNamespace(name="python3.15", family=lambda_.RuntimeFamily.PYTHON), "a newer runtime is taken once"),
+    ],
+    ids=["3.11", "3.10", "node", "3.15"],
+)
+def test_a_runtime_the_triggers_cant_run_on_is_refused(tmp_path: Path, runtime: Any, why: str) -> None:
     """python3.11 runs on Amazon Linux 2, whose glibc the locked Pillow's wheels don't load on."""
-    with pytest.raises(ValueError, match=r"runtime must be one of python3\.12, python3\.13, python3\.14 \(Amazon"):
-        forker_stack(tmp_path, runtime=getattr(lambda_.Runtime, runtime))
+    with pytest.raises(ValueError, match=rf"^runtime must be one of python3\.12, python3\.13, python3\.14: {why}"):
+        forker_stack(tmp_path, runtime=runtime)
+
+
+def acknowledged_l1(stack: cdk.Stack) -> dict[str, str]:
+    """Each construct path that acknowledges cdk-nag's AwsSolutions-L1, with the reason given."""
+    return {
+        construct.node.path: entry.data["Annotation::AwsSolutions-L1"]
+        for construct in stack.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules" and "Annotation::AwsSolutions-L1" in entry.data
+    }
 
 
 @pytest.mark.parametrize("runtime", ["PYTHON_3_12", "PYTHON_3_13", "PYTHON_3_14"])
 def test_every_amazon_linux_2023_python_runtime_is_taken(tmp_path: Path, runtime: str) -> None:
-    """Past cdk-nag too: an older runtime chosen to match the synth's Python (for byte-code) is
-    acknowledged on the triggers (AwsSolutions-L1), with its reason."""
+    """Past cdk-nag too: a runtime chosen over the newest (to match the synth's Python, for
+    byte-code) is acknowledged for AwsSolutions-L1 on the four triggers alone, with its reason."""
     stack, _ = forker_stack(tmp_path, runtime=getattr(lambda_.Runtime, runtime))
     functions = resources(Template.from_stack(stack).to_json(), "AWS::Lambda::Function").values()
     triggers = [f for f in functions if "captcha_auth" in str(f["Properties"].get("Handler", ""))]
     assert len(triggers) == 4
     assert {f["Properties"]["Runtime"] for f in triggers} == {getattr(lambda_.Runtime, runtime).name}
+    chosen = runtime != "PYTHON_3_14"  # the default
+    names = ("DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge", "PostAuthentication")
+    expected = {f"ForkerAuth/Auth/{name}": CHOSEN_RUNTIME for name in names} if chosen else {}
+    assert acknowledged_l1(stack) == expected
+
+
+def test_another_function_on_an_older_runtime_still_fails_the_newest_runtime_rule(tmp_path: Path) -> None:
+    stack, _ = forker_stack(tmp_path, runtime=lambda_.Runtime.PYTHON_3_12)
+    lambda_.Function(
+        stack,
+        "Other",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    with pytest.raises(RuntimeError) as failed:
+        Template.from_stack(stack)
+    report = str(failed.value)
+    assert "AwsSolutions-L1" in report and "ForkerAuth/Other/Resource" in report, report
+    assert "ForkerAuth/Auth/" not in report, report  # the triggers' own acknowledgement holds
 
 
 def test_alarms_notify_the_topic_a_forker_gives(tmp_path: Path) -> None:
