@@ -148,10 +148,11 @@ def acknowledged_l1(stack: cdk.Stack) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("runtime", ["PYTHON_3_12", "PYTHON_3_13", "PYTHON_3_14"])
-def test_every_amazon_linux_2023_python_runtime_is_taken(tmp_path: Path, runtime: str) -> None:
+@pytest.mark.parametrize("runtime", ["PYTHON_3_12", "PYTHON_3_14"], ids=["chosen", "default"])
+def test_an_amazon_linux_2023_python_runtime_is_taken(tmp_path: Path, runtime: str) -> None:
     """Past cdk-nag too: a runtime chosen over the newest (to match the synth's Python, for
-    byte-code) is acknowledged for AwsSolutions-L1 on the four triggers alone, with its reason."""
+    byte-code) is acknowledged for AwsSolutions-L1 on the four triggers alone, with its reason.
+    (python3.13 takes the same path as 3.12.)"""
     stack, _ = forker_stack(tmp_path, runtime=getattr(lambda_.Runtime, runtime))
     functions = resources(Template.from_stack(stack).to_json(), "AWS::Lambda::Function").values()
     triggers = [f for f in functions if "captcha_auth" in str(f["Properties"].get("Handler", ""))]
