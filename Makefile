@@ -3,6 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The local AWS emulator lives in its own venv (see offline/requirements.txt).
 EMULATOR_VENV := .venv-ministack
+# The Python both venvs are made with: 3.11 or later. Another one: make demo PYTHON=python3.12
+PYTHON ?= python3
+# Said before anything is installed, instead of a resolver's error about some package's Python.
+CHECK_PYTHON = @$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+  echo "error: this needs Python 3.11 or later, and $(PYTHON) is $$($(PYTHON) --version 2>/dev/null || echo 'not found')." \
+    "Install one, or name it, as in: make demo PYTHON=python3.12" >&2; exit 1; }
 # app.py runs under the project's venv when the CDK CLI calls `python3 app.py`. The Node.js that
 # package.json pins (Linux; elsewhere the machine's) runs the CDK CLI and jsii.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -38,14 +44,15 @@ $(VENV)/.demo-installed: requirements-demo.lock $(VENV)/.uv-installed
 	touch $@
 
 $(VENV)/.uv-installed: requirements-uv.lock
-	python3 -m venv $(VENV)
+	$(CHECK_PYTHON)
+	$(PYTHON) -m venv $(VENV)
 	$(PY) $(PIP_INSTALL) -r requirements-uv.lock
 	touch $@
 
 install-demo: $(VENV)/.demo-installed node_modules/.installed $(EMULATOR_VENV)/.installed
 
 $(EMULATOR_VENV)/.installed: offline/requirements.lock $(VENV)/.uv-installed
-	python3 -m venv $(EMULATOR_VENV)
+	$(PYTHON) -m venv $(EMULATOR_VENV)
 	$(UV) $(UV_INSTALL) --python $(EMULATOR_VENV)/bin/python -r offline/requirements.lock
 	touch $@
 
