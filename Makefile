@@ -4,11 +4,15 @@ PY := $(VENV)/bin/python
 # The local AWS emulator lives in its own venv (see offline/requirements.txt).
 EMULATOR_VENV := .venv-ministack
 # The Python both venvs are made with: 3.11 or later. Another one: make demo PYTHON=python3.12
-PYTHON ?= python3
-# Said before anything is installed, instead of a resolver's error about some package's Python.
-CHECK_PYTHON = @$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-  echo "error: this needs Python 3.11 or later, and $(PYTHON) is $$($(PYTHON) --version 2>/dev/null || echo 'not found')." \
-    "Install one, or name it, as in: make demo PYTHON=python3.12" >&2; exit 1; }
+# (empty counts as unset: an empty command would make the check's line read as "ignore errors").
+override PYTHON := $(or $(strip $(PYTHON)),python3)
+# $(call check_python,INTERPRETER,ADVICE): said before anything is installed, instead of a
+# resolver's error about some package's Python. Python 2 prints its version on stderr.
+check_python = @$(1) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+  version=$$($(1) --version 2>&1) || version='not found'; \
+  echo "error: this needs Python 3.11 or later, and $(1) is $$version. $(2)" >&2; exit 1; }
+NAME_ANOTHER := Install one, or name it, as in: make demo PYTHON=python3.12
+REMAKE_VENVS = Remove $(VENV) and $(EMULATOR_VENV), then run again (make demo PYTHON=python3.12 names another).
 # app.py runs under the project's venv when the CDK CLI calls `python3 app.py`. The Node.js that
 # package.json pins (Linux; elsewhere the machine's) runs the CDK CLI and jsii.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -40,11 +44,12 @@ $(VENV)/.installed: $(VENV)/.demo-installed requirements-dev.lock
 
 # The demo needs less than the tests: installing only that gets a newcomer to the CAPTCHA sooner.
 $(VENV)/.demo-installed: requirements-demo.lock $(VENV)/.uv-installed
+	$(call check_python,$(PY),$(REMAKE_VENVS))
 	$(UV) $(UV_INSTALL) --python $(PY) -r requirements-demo.lock
 	touch $@
 
 $(VENV)/.uv-installed: requirements-uv.lock
-	$(CHECK_PYTHON)
+	$(call check_python,$(PYTHON),$(NAME_ANOTHER))
 	$(PYTHON) -m venv $(VENV)
 	$(PY) $(PIP_INSTALL) -r requirements-uv.lock
 	touch $@
