@@ -20,7 +20,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from stacks.captcha_auth import CaptchaAuth, bundled_trigger_code
-from stacks.captcha_auth.trigger_code import MissingBundler
+from stacks.captcha_auth.trigger_code import MissingBundler, bundling_failures
 from stacks.captcha_sign_in_stack import CaptchaSignInStack
 
 BOOLEAN = ("true", "false")
@@ -207,11 +207,18 @@ def build_stack(app: cdk.App, settings: Settings) -> CaptchaSignInStack:
 
 def main() -> int:
     app = cdk.App()
+    earlier_failures = len(bundling_failures())
     try:
         build_app(app)
     except (ValueError, MissingBundler) as error:  # a context value or a prop made from one refused; no uv
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError:  # from CDK's asset staging (jsii): one line if it was our bundler's failure
+        failures = bundling_failures()[earlier_failures:]
+        if not failures:
+            raise
+        print(f"error: the trigger code could not be bundled: {failures[-1]}", file=sys.stderr)
+        return 1
     app.synth()
     return 0
 

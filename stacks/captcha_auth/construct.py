@@ -239,7 +239,8 @@ class CaptchaAuth(Construct):
         self._log_retention = log_retention
         self.runtime = runtime or self.RUNTIME
         if self.runtime.name not in self.SUPPORTED_RUNTIMES:
-            raise ValueError(f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)}: {_why_not(self.runtime)}")
+            why = _why_not(self.runtime, self.SUPPORTED_RUNTIMES)
+            raise ValueError(f"runtime must be one of {', '.join(self.SUPPORTED_RUNTIMES)}: {why}")
         self._code = code or bundled_trigger_code(runtime=self.runtime, architecture=self.ARCHITECTURE)
 
         self._add_failure_counter(
@@ -553,12 +554,12 @@ class CaptchaAuth(Construct):
             )
 
 
-def _why_not(runtime: lambda_.Runtime) -> str:
-    """Why CaptchaAuth refuses `runtime`, for its error message."""
+def _why_not(runtime: lambda_.Runtime, supported: Sequence[str]) -> str:
+    """Why CaptchaAuth refuses `runtime` (not one of `supported`), for its error message."""
     version = re.fullmatch(r"python3\.(\d+)", runtime.name)
     if runtime.family != lambda_.RuntimeFamily.PYTHON or version is None:
         return "the triggers are Python"
-    if int(version[1]) < 12:
+    if int(version[1]) < min(int(name.removeprefix("python3.")) for name in supported):
         return "older Python runtimes run on Amazon Linux 2 or older, whose glibc is too old for the bundled Pillow"
     return "a newer runtime is taken once the pinned aws-cdk-lib and the trigger code are checked with it"
 

@@ -88,6 +88,25 @@ class MissingBundler(RuntimeError):
     """uv is not installed. Its text is the one line the user sees."""
 
 
+class BundlingFailed(RuntimeError):
+    """The trigger code could not be bundled. Raised in CDK's asset staging, which hands it on
+    to the app only as jsii's RuntimeError with CDK's text around it: `bundling_failures()` tells
+    the app that this was the cause, and the one line to print."""
+
+
+_failures: list[str] = []
+
+
+def bundling_failures() -> tuple[str, ...]:
+    """Why each bundle that failed in this process failed, oldest first."""
+    return tuple(_failures)
+
+
+def _failed(reason: str) -> BundlingFailed:
+    _failures.append(reason)
+    return BundlingFailed(reason)
+
+
 def uv_binary() -> str:
     """The uv executable that the `uv` package (requirements.txt) installed."""
     try:
@@ -175,13 +194,19 @@ class LockedLocalBundling:
             "--target", output_dir,
             "--requirement", str(lock),
         ]  # fmt: skip
-        subprocess.run(command, check=True, env=_uv_environment())
+        try:
+            subprocess.run(command, check=True, env=_uv_environment())
+        except subprocess.CalledProcessError as error:
+            raise _failed(
+                f"uv could not install the trigger code's locked dependencies (exit {error.returncode}, "
+                f"its message above): check the registry or mirror you use, and {lock.name}"
+            ) from None
         every_pin, unconditional = locked_pins(lock.read_text())
         got = installed(output)
         if missing := sorted(unconditional - got):
-            raise RuntimeError(f"the bundle lacks packages the lock pins: {missing}")
+            raise _failed(f"the bundle lacks packages the lock pins: {missing}")
         if unpinned := sorted(got - every_pin):
-            raise RuntimeError(f"the bundle holds packages the lock doesn't pin: {unpinned}")
+            raise _failed(f"the bundle holds packages the lock doesn't pin: {unpinned}")
         # What the installer leaves for itself: its lock on the folder, and console scripts,
         # whose first line names this machine's interpreter (Lambda runs none of them).
         (output / ".lock").unlink(missing_ok=True)

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,6 +16,7 @@ import pytest
 
 import app as cdk_app
 from signin.project import ROOT, cdk_json_context
+from stacks.captcha_auth import trigger_code
 from tests.e2e.stacks_app import variant_settings
 
 GOOD = {"stackName": "AnyStack"}
@@ -113,6 +115,37 @@ def test_no_uv_ends_main_in_one_line(monkeypatch: pytest.MonkeyPatch, capsys: py
     code, err = main_in_process(cdk_json_context(), monkeypatch, capsys)
     assert code == 2
     assert err == "error: the trigger code is bundled with uv: `pip install uv` (requirements.txt pins it)\n"
+
+
+def test_a_bundle_that_fails_ends_main_in_one_line_after_uvs_own_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """uv offline with an empty cache: its message, then ours, and no traceback (CDK's asset
+    staging hands the failure on only as text: app.py asks the bundler what happened)."""
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(
+        cdk, "App", functools.partial(cdk.App, context=cdk_json_context(), outdir=str(tmp_path / "out"))
+    )
+    assert cdk_app.main() == 1
+    err = capfd.readouterr().err
+    assert "network was disabled" in err and "Traceback" not in err  # uv's own words first
+    assert err.splitlines()[-1] == (
+        "error: the trigger code could not be bundled: uv could not install the trigger code's locked "
+        "dependencies (exit 1, its message above): check the registry or mirror you use, and requirements.lock"
+    )
+
+
+def test_another_runtime_error_is_not_taken_for_a_bundling_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An earlier failed bundle in the same process doesn't turn a later, unrelated error into one."""
+    monkeypatch.setattr(trigger_code, "_failures", ["an earlier bundle's failure"])
+
+    def broken(app: cdk.App) -> None:
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(cdk_app, "build_app", broken)
+    with pytest.raises(RuntimeError, match="something else"):
+        cdk_app.main()
 
 
 def test_every_context_key_is_in_the_readme_table() -> None:

@@ -196,7 +196,7 @@ def test_the_bundler_refuses_a_file_whose_hash_is_not_in_the_lock(
     end = text.index("# via", start)
     lock.write_text(text[:start] + re.sub(r"[0-9a-f]{64}", "0" * 64, text[start:end]) + text[end:])
     bundler = LockedLocalBundling(source, *wheel_target(CaptchaAuth.RUNTIME, CaptchaAuth.ARCHITECTURE))
-    with pytest.raises(subprocess.CalledProcessError):
+    with pytest.raises(trigger_code.BundlingFailed, match=r"^uv could not install .* \(exit [1-9]"):
         bundler.try_bundle(str(tmp_path / "out"))
     assert "hash mismatch" in capfd.readouterr().err.lower()
 
