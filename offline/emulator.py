@@ -58,6 +58,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# What a trigger bundle's wheels depend on: the Python version and its ABI flags.
+_PYTHON_ABI = "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}{sys.abiflags}')"
+
+
+def check_same_python() -> None:
+    """The emulator runs the triggers on its own interpreter, and the local bundle's wheels
+    (Pillow's compiled part) are chosen for the project's, which runs app.py. Two venvs made by
+    different Pythons (one removed and remade with another PYTHON=) would deploy a Create that
+    can't import Pillow: say so before anything starts."""
+    ours = f"{sys.version_info[0]}.{sys.version_info[1]}{sys.abiflags}"
+    result = subprocess.run([str(MINISTACK_PYTHON), "-c", _PYTHON_ABI], capture_output=True, text=True, check=False)
+    theirs = result.stdout.strip() if result.returncode == 0 else "unusable"
+    if theirs != ours:
+        this_venv = Path(sys.prefix)
+        this_venv = this_venv.relative_to(ROOT) if this_venv.is_relative_to(ROOT) else this_venv
+        emulator_venv = MINISTACK_PYTHON.parent.parent.name
+        raise RuntimeError(
+            f"The emulator's venv ({emulator_venv}) has Python {theirs} and this one ({this_venv}) Python "
+            f"{ours}: the triggers it runs are bundled for this one. Remove {this_venv} and {emulator_venv}, "
+            "then run again (make demo PYTHON=python3.12 names the Python to make them with)."
+        )
+
+
 @dataclass
 class Emulator:
     """One ministack process on a loopback port, with its state under `workdir`."""
@@ -83,6 +106,7 @@ class Emulator:
     def start(self, timeout: float = 30.0) -> Emulator:
         if not MINISTACK_PYTHON.exists():
             raise RuntimeError("The emulator is not installed: run `make install`.")
+        check_same_python()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._remove_scratch()  # a run that was killed before it could clean up
         (self.workdir / "tmp").mkdir()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
-from offline import demo, web
-from offline.emulator import NODE_BIN, Emulator, path_with_pinned_node
+from offline import demo, emulator, web
+from offline.emulator import NODE_BIN, Emulator, check_same_python, path_with_pinned_node
 from signin.project import ROOT
 
 
@@ -19,6 +20,38 @@ def test_the_emulator_leaves_only_its_log_behind(tmp_path: Path) -> None:
     emulator.allow_origin("http://127.0.0.1:5173")
     emulator.stop()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ministack.log"]
+
+
+def test_the_emulators_python_is_this_ones() -> None:
+    check_same_python()  # the two venvs `make install` makes
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "said"),
+    [
+        ("echo 3.10", "has Python 3.10 and"),
+        (f"echo {sys.version_info[0]}.{sys.version_info[1]}t", f"{sys.version_info[1]}t and"),  # free-threaded
+        ("exit 1", "has Python unusable and"),
+    ],
+    ids=["older", "other-abi", "broken"],
+)
+def test_an_emulator_on_another_python_is_refused_before_it_starts(
+    stand_in: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Create bundled for this Python can't import Pillow on another: `make demo` says so in one
+    line, and starts nothing."""
+    other = tmp_path / "venv-ministack" / "bin" / "python"
+    other.parent.mkdir(parents=True)
+    other.write_text(f"#!/bin/sh\n{stand_in}\n")
+    other.chmod(0o755)
+    monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+    workdir = tmp_path / "demo"
+    assert demo.main(["--workdir", str(workdir)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: The emulator's venv (venv-ministack) ") and said in error, error
+    assert f"this one (.venv) Python {sys.version_info[0]}.{sys.version_info[1]}" in error, error
+    assert "Remove .venv and venv-ministack, then run again" in error and error.count("\n") == 1
+    assert not workdir.exists()  # nothing started, nothing written
 
 
 def test_make_web_on_a_taken_port_stops_before_deploying_or_writing_anything(
