@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import getpass
 import io
@@ -75,7 +76,8 @@ exit codes:
   0    signed in, or password reset
   1    unexpected error (please report it)
   2    usage: a malformed option or input, passwords that don't match, no terminal to ask on,
-       or input (not a terminal: a pipe, a file, none) that ended before an answer
+       input (not a terminal: a pipe, a file, none) that ended before an answer, or an output
+       that closed before the end (none, or a pipe whose reader went away)
   3    wrong password
   4    unknown user (only where the pool reveals it; by default it answers as for 3)
   5    CAPTCHA failed: no attempts left
@@ -524,20 +526,53 @@ def run(args: argparse.Namespace) -> None:
         print(f"  tokens:  {args.tokens_file} (mode 0600)")
 
 
+OUTPUT_GONE = (
+    "The output closed before the end: run this with its output on a terminal, a file or a pipe that reads it all."
+)
+
+
+def output_delivered() -> bool:
+    """Whether what is still buffered for standard output (a pipe's is flushed only when full or
+    at exit) reached it. If the reader went away, the rest goes to os.devnull instead of into
+    Python's "Exception ignored" traceback and exit status 120 (the Python documentation's way)."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    code = outcome(args)
+    if not output_delivered() and code == ExitCode.OK:  # a failure was already said on stderr
+        say(f"error: {OUTPUT_GONE}")
+        return int(ExitCode.USAGE)
+    return int(code)
+
+
+def outcome(args: argparse.Namespace) -> ExitCode:
     try:
+        if sys.stdout is None:  # its descriptor closed (`>&-`): the prompts would have nowhere to go
+            raise SignInError(ExitCode.USAGE, OUTPUT_GONE)
         run(args)
+    except BrokenPipeError:  # a write found the reader of the output gone (`| head -1`)
+        output_delivered()  # the rest goes nowhere
+        say(f"error: {OUTPUT_GONE}")
+        return ExitCode.USAGE
     except SignInError as error:
         say(f"error: {error}")
-        return int(error.code)
+        return error.code
     except (KeyboardInterrupt, EOFError):  # Ctrl-C; Ctrl-D at a terminal (see ask)
         say("\ncancelled")
-        return int(ExitCode.CANCELLED)
+        return ExitCode.CANCELLED
     except BotoCoreError as error:
         say(f"error: could not reach AWS ({type(error).__name__}); check --endpoint-url, --region and credentials.")
-        return int(ExitCode.CONFIGURATION)
+        return ExitCode.CONFIGURATION
     except Exception as error:  # the last resort: no traceback, and nothing secret, reaches the screen
         say(f"error: something unexpected went wrong ({type(error).__name__}); please report it.")
-        return int(ExitCode.INTERNAL)
-    return int(ExitCode.OK)
+        return ExitCode.INTERNAL
+    return ExitCode.OK

@@ -358,6 +358,46 @@ def test_the_real_process_with_no_input_exits_2_in_one_line(stdin: str) -> None:
     assert result.stdout == ("Email: \n" if stdin == "devnull" else "")
 
 
+# The CLI with fd 1 closed (`>&-`), as CLOSED_STDIN does for fd 0.
+CLOSED_STDOUT = CLOSED_STDIN.replace("os.close(0)", "os.close(1)")
+
+
+# The CLI whose run only prints its last lines (buffered, as for a pipe) and returns, as after a
+# sign-in: its output is written when main ends or Python exits.
+PRINTS_AT_THE_END = (
+    "import sys; from signin import cli; cli.run = lambda args: print('  tokens:  ...'); sys.exit(cli.main())"
+)
+
+
+@pytest.mark.parametrize("stdout", ["closed", "reader-gone-at-a-prompt", "reader-gone-at-the-end"])
+def test_the_real_process_whose_output_closes_exits_2_in_one_line(stdout: str) -> None:
+    """With fd 1 closed (`>&-`) Python starts with sys.stdout None, and input() raised RuntimeError:
+    "something unexpected". A pipe's output is buffered until full or until Python exits, so a
+    reader that went away (`| head -1`) made the exit's flush print Python's "Exception ignored"
+    traceback and exit 120, after whatever the CLI had said. Now one line on stderr, exit 2: what
+    went wrong first (input ending at the prompt, then no one reading), or the output gone."""
+    entry = {"closed": ["-c", CLOSED_STDOUT], "reader-gone-at-the-end": ["-c", PRINTS_AT_THE_END]}
+    options = ["--region", "us-east-1", "--user-pool-id", "us-east-1_Abc", "--client-id", "a"]  # then the Email prompt
+    output = None
+    if stdout.startswith("reader-gone"):
+        read_end, output = os.pipe()
+        os.close(read_end)  # before the CLI writes anything
+    with subprocess.Popen(
+        [sys.executable, *entry.get(stdout, ["-m", "signin"]), *options],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,  # no answer to the Email prompt
+        stdout=output,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # a pipe's output buffered
+    ) as process:
+        if output is not None:
+            os.close(output)
+        _, stderr = process.communicate(timeout=60)
+    said = input_ended("pass --username") if stdout == "reader-gone-at-a-prompt" else f"error: {cli.OUTPUT_GONE}"
+    assert (process.returncode, stderr) == (ExitCode.USAGE, said + "\n")  # one line
+
+
 def test_an_unexpected_error_is_one_line_without_its_text(monkeypatch, capsys) -> None:
     def broken(args):
         raise RuntimeError("Internal-Detail")
