@@ -15,6 +15,13 @@ condition for the lock), so concurrent failures are all counted and a lock is ne
 there is no read-modify-write. The two conditions of a failure are each other's complement, so
 exactly one holds: the one for a person's sign-in (no recent record) is tried first, and costs
 one request; a run of failures costs two.
+
+Sent twice, counted once: the client retries a request whose answer was lost (a timeout, a
+dropped connection), as botocore does, and DynamoDB may have applied the first. Each failure
+marks the record with its own random id, and the counting update requires another's mark; when
+it finds its own, the failure was counted, and one read gets the count. (A concurrent failure
+marking the record between the two sends can still make it count twice: a stricter lock, never a
+missed failure.)
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,11 +112,13 @@ class FailureCounter:
         key = self._item_key(username)
         recent = now - self._policy.window
         expires = now + self._policy.window + self._policy.max_backoff
+        mark = {"S": secrets.token_hex(8)}  # this failure's (see "Sent twice, counted once")
         values = {
             ":one": {"N": "1"},
             ":now": {"N": str(now)},
             ":recent": {"N": str(recent)},
             ":exp": {"N": str(expires)},
+            ":mark": mark,
         }
         failures = 0
         for _ in range(3):  # each race costs one more try: a fresh record appeared, or went stale
@@ -118,7 +128,8 @@ class FailureCounter:
                 item = self._call(
                     "UpdateItem",
                     Key=key,
-                    UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp REMOVE locked_until",
+                    UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp, mark = :mark "
+                    "REMOVE locked_until",
                     ConditionExpression="attribute_not_exists(pk) OR "
                     "(NOT last_failure > :recent AND NOT locked_until > :recent)",
                     ExpressionAttributeValues=values,
@@ -129,13 +140,18 @@ class FailureCounter:
                     item = self._call(
                         "UpdateItem",
                         Key=key,
-                        UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp",
-                        ConditionExpression="last_failure > :recent OR locked_until > :recent",
+                        UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp, mark = :mark",
+                        ConditionExpression="(last_failure > :recent OR locked_until > :recent) AND NOT mark = :mark",
                         ExpressionAttributeValues=values,
                         ReturnValues="ALL_NEW",
                     )
                 except _ConditionFailed:
-                    continue
+                    # The record went stale or was deleted meanwhile (try again), or carries this
+                    # failure's mark: an earlier send of one of these updates was applied.
+                    current = self._call("GetItem", Key=key, ConsistentRead=True).get("Item") or {}
+                    if current.get("mark") != mark:
+                        continue
+                    item = {"Attributes": current}
             failures = _number(item.get("Attributes"), "failures")
             break
         else:

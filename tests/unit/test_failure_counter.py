@@ -3,6 +3,7 @@ reset, concurrency, privacy of the keys, and an unreachable table."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from captcha_auth.aws_json import DYNAMODB, Client
+from captcha_auth.aws_json import DYNAMODB, Client, ServiceError
 from captcha_auth.failure_counter import ATTEMPTS, TIMEOUT_SECONDS, CounterUnavailable, FailureCounter, Policy
 from offline.emulator import emulator_credentials
 from offline.local_aws import aws_client, create_counter_table
@@ -192,3 +193,24 @@ def test_a_persons_failure_is_one_request_a_run_of_them_two(local_aws_endpoint: 
     assert len(updates) == 1
     assert counter.record_failure("requests@example.com") == 2
     assert len(updates) == 3
+
+
+def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    """The client sends a request again when its answer was lost (a timeout, a dropped
+    connection), and DynamoDB may have applied the first. Here every update is applied twice, the
+    second answer kept: still one failure each, from a fresh record and along a run of them."""
+    client = dynamodb(local_aws_endpoint)
+
+    class AnswerLostOnce:
+        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+            if operation == "UpdateItem":
+                with contextlib.suppress(ServiceError):  # applied, or its condition failed: unseen
+                    client.call(operation, payload)
+            return client.call(operation, payload)
+
+    counter = FailureCounter(AnswerLostOnce(), table, lambda: KEY, POLICY, clock)
+    user = "retried@example.com"
+    assert [counter.record_failure(user) for _ in range(4)] == [1, 2, 3, 4]
+    assert counter.locked_for(user) == 20  # as for four failures sent once
+    clock.now += POLICY.window + 20 + 1  # stale: a fresh record again
+    assert counter.record_failure(user) == 1
