@@ -71,13 +71,16 @@ def check_same_python() -> None:
     result = subprocess.run([str(MINISTACK_PYTHON), "-c", _PYTHON_ABI], capture_output=True, text=True, check=False)
     theirs = result.stdout.strip() if result.returncode == 0 else "unusable"
     if theirs != ours:
-        this_venv = Path(sys.prefix)
-        this_venv = this_venv.relative_to(ROOT) if this_venv.is_relative_to(ROOT) else this_venv
         emulator_venv = MINISTACK_PYTHON.parent.parent.name
+        prefix = Path(sys.prefix)
+        if sys.prefix != sys.base_prefix and prefix.is_relative_to(ROOT):  # a venv of the project's
+            this, advice = f"this venv ({prefix.relative_to(ROOT)})", f"Remove {prefix.relative_to(ROOT)} and"
+        else:  # not a venv, or one elsewhere: never advise removing it
+            this, advice = f"this Python ({sys.executable})", "Run this with the project's venv, or remove"
         raise RuntimeError(
-            f"The emulator's venv ({emulator_venv}) has Python {theirs} and this one ({this_venv}) Python "
-            f"{ours}: the triggers it runs are bundled for this one. Remove {this_venv} and {emulator_venv}, "
-            "then run again (make demo PYTHON=python3.12 names the Python to make them with)."
+            f"The emulator's venv ({emulator_venv}) has Python {theirs} and {this} Python {ours}: the "
+            f"triggers it runs are bundled for this one. {advice} {emulator_venv}, then run `make` again "
+            "(PYTHON=python3.12 names the Python it makes the venvs with)."
         )
 
 

@@ -76,8 +76,8 @@ exit codes:
   0    signed in, or password reset
   1    unexpected error (please report it)
   2    usage: a malformed option or input, passwords that don't match, no terminal to ask on,
-       input (not a terminal: a pipe, a file, none) that ended before an answer, or an output
-       that closed before the end (none, or a pipe whose reader went away)
+       input (not a terminal: a pipe, a file, none) that ended before an answer, or output
+       that could not be written to the end (none, a pipe whose reader went away, a full disk)
   3    wrong password
   4    unknown user (only where the pool reveals it; by default it answers as for 3)
   5    CAPTCHA failed: no attempts left
@@ -198,7 +198,18 @@ def pool_region(pool_id: str) -> str:
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """One line on standard error. If that is gone too (`2>&1 | head -1`), nothing can be said:
+    the rest goes to os.devnull rather than into Python's own error as it exits."""
+    try:
+        print(message, file=sys.stderr, flush=True)
+    except OSError:
+        _send_to_devnull(sys.stderr)
+
+
+def _send_to_devnull(stream: TextIO | None) -> None:
+    if stream is not None:
+        with contextlib.suppress(OSError, ValueError):  # closed, or no descriptor (io.UnsupportedOperation)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 def resolve_pool(args: argparse.Namespace, session: boto3.session.Session, config: Config) -> tuple[str, str]:
@@ -527,21 +538,22 @@ def run(args: argparse.Namespace) -> None:
 
 
 OUTPUT_GONE = (
-    "The output closed before the end: run this with its output on a terminal, a file or a pipe that reads it all."
+    "The output could not be written to the end: run this with its output on a terminal, a file or a pipe that "
+    "reads it all."
 )
 
 
 def output_delivered() -> bool:
-    """Whether what is still buffered for standard output (a pipe's is flushed only when full or
-    at exit) reached it. If the reader went away, the rest goes to os.devnull instead of into
-    Python's "Exception ignored" traceback and exit status 120 (the Python documentation's way)."""
+    """Whether what is still buffered for standard output (a pipe's or a file's is written only
+    when full or at exit) reached it. If not (its reader went away, the disk is full), the rest
+    goes to os.devnull instead of into Python's "Exception ignored" traceback and exit status 120
+    (the Python documentation's way with a reader that went away)."""
     try:
         if sys.stdout is not None:
             sys.stdout.flush()
         return True
-    except BrokenPipeError:
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError:
+        _send_to_devnull(sys.stdout)
         return False
 
 

@@ -22,7 +22,8 @@ that the triggers need and no more:
 - Retries like botocore's "standard" mode (connection errors, timeouts, HTTP 5xx and the
   throttling codes), up to `attempts` tries, with a short random wait between them instead of
   its exponential back-off (Cognito gives a trigger 5 s). As with botocore, a write whose answer
-  was lost may be sent twice: the failure counter marks each failure so that it counts once.
+  was lost may be sent twice: the failure counter marks each failure so that a resend is not
+  counted again (failure_counter.py says when it still is).
 - TLS with the system's certificate store and host-name checks (ssl.create_default_context).
 
 Errors carry a short fixed code only, never the request or the service's message. Unreachable's

@@ -12,9 +12,9 @@ Records expire with TTL once they can no longer matter.
 
 Atomicity: every change is one conditional UpdateItem (ADD for the count, a monotonic
 condition for the lock), so concurrent failures are all counted and a lock is never shortened;
-there is no read-modify-write. The two conditions of a failure are each other's complement, so
-exactly one holds: the one for a person's sign-in (no recent record) is tried first, and costs
-one request; a run of failures costs two.
+there is no read-modify-write. The two conditions of a failure are each other's complement
+(but for the mark, below), so one holds: the one for a person's sign-in (no recent record) is
+tried first, and costs one request; a run of failures costs two.
 
 Sent twice, counted once: the client retries a request whose answer was lost (a timeout, a
 dropped connection), as botocore does, and DynamoDB may have applied the first. Each failure

@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -214,3 +214,30 @@ def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: st
     assert counter.locked_for(user) == 20  # as for four failures sent once
     clock.now += POLICY.window + 20 + 1  # stale: a fresh record again
     assert counter.record_failure(user) == 1
+
+
+def test_what_happens_between_a_counting_updates_two_sends(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    """A success deleting the record: the resend's condition fails without this failure's mark in
+    the record, so it is counted again, from one, never taken as counted. Another failure marking
+    the record: this one is counted twice (documented: a stricter lock, never a missed failure)."""
+    client = dynamodb(local_aws_endpoint)
+    user = "raced@example.com"
+    meanwhile: list[Callable[[], object]] = []
+
+    class SomethingBetweenTheSends:
+        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+            if operation == "UpdateItem" and payload["UpdateExpression"].startswith("ADD") and meanwhile:
+                with contextlib.suppress(ServiceError):
+                    client.call(operation, payload)  # applied; its answer lost
+                meanwhile.pop()()
+            return client.call(operation, payload)
+
+    counter = FailureCounter(SomethingBetweenTheSends(), table, lambda: KEY, POLICY, clock)
+    plain = FailureCounter(client, table, lambda: KEY, POLICY, clock)
+    assert counter.record_failure(user) == 1
+    meanwhile.append(lambda: plain.reset(user))  # a sign-in succeeds
+    assert counter.record_failure(user) == 1
+    assert counter.record_failure(user) == 2
+    meanwhile.append(lambda: plain.record_failure(user))  # another sign-in fails
+    assert counter.record_failure(user) == 5  # 3, the other's 4, then this one's resend
+    assert plain.record_failure(user) == 6

@@ -45,13 +45,32 @@ def test_an_emulator_on_another_python_is_refused_before_it_starts(
     other.write_text(f"#!/bin/sh\n{stand_in}\n")
     other.chmod(0o755)
     monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+    monkeypatch.setattr(sys, "prefix", str(ROOT / ".venv"))  # as `make` runs it, whichever venv runs this
     workdir = tmp_path / "demo"
     assert demo.main(["--workdir", str(workdir)]) == 1
     error = capsys.readouterr().err
     assert error.startswith("error: The emulator's venv (venv-ministack) ") and said in error, error
-    assert f"this one (.venv) Python {sys.version_info[0]}.{sys.version_info[1]}" in error, error
-    assert "Remove .venv and venv-ministack, then run again" in error and error.count("\n") == 1
+    assert f"this venv (.venv) Python {sys.version_info[0]}.{sys.version_info[1]}" in error, error
+    assert "Remove .venv and venv-ministack, then run `make` again" in error and error.count("\n") == 1
     assert not workdir.exists()  # nothing started, nothing written
+
+
+def test_a_python_outside_the_projects_venvs_is_never_advised_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from a system Python (or conda's, or a venv elsewhere), the advice must not be to
+    remove it."""
+    other = tmp_path / "venv-ministack" / "bin" / "python"
+    other.parent.mkdir(parents=True)
+    other.write_text("#!/bin/sh\necho 3.10\n")
+    other.chmod(0o755)
+    monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)  # as a Python that is not a venv
+    with pytest.raises(RuntimeError) as refused:
+        check_same_python()
+    said = str(refused.value)
+    assert f"this Python ({sys.executable})" in said and "Remove" not in said, said
+    assert "Run this with the project's venv, or remove venv-ministack, then run `make` again" in said, said
 
 
 def test_make_web_on_a_taken_port_stops_before_deploying_or_writing_anything(

@@ -369,33 +369,42 @@ PRINTS_AT_THE_END = (
 )
 
 
-@pytest.mark.parametrize("stdout", ["closed", "reader-gone-at-a-prompt", "reader-gone-at-the-end"])
-def test_the_real_process_whose_output_closes_exits_2_in_one_line(stdout: str) -> None:
+@pytest.mark.parametrize(
+    "stdout", ["closed", "reader-gone-at-a-prompt", "reader-gone-at-the-end", "full-disk", "reader-gone-for-both"]
+)
+def test_the_real_process_whose_output_fails_exits_2_in_one_line(stdout: str) -> None:
     """With fd 1 closed (`>&-`) Python starts with sys.stdout None, and input() raised RuntimeError:
-    "something unexpected". A pipe's output is buffered until full or until Python exits, so a
-    reader that went away (`| head -1`) made the exit's flush print Python's "Exception ignored"
-    traceback and exit 120, after whatever the CLI had said. Now one line on stderr, exit 2: what
-    went wrong first (input ending at the prompt, then no one reading), or the output gone."""
-    entry = {"closed": ["-c", CLOSED_STDOUT], "reader-gone-at-the-end": ["-c", PRINTS_AT_THE_END]}
+    "something unexpected". A pipe's or a file's output is buffered until full or until Python
+    exits, so a reader that went away (`| head -1`) or a full disk made the exit's flush print
+    Python's "Exception ignored" traceback and exit 120, after whatever the CLI had said. Now one
+    line on stderr, exit 2: what went wrong first (input ending at the prompt, then no one
+    reading), or the output lost; and with stderr gone too (`2>&1 | head -1`), still exit 2."""
+    if stdout == "full-disk" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    entry = ["-c", PRINTS_AT_THE_END] if stdout in ("reader-gone-at-the-end", "full-disk") else ["-m", "signin"]
+    entry = ["-c", CLOSED_STDOUT] if stdout == "closed" else entry
     options = ["--region", "us-east-1", "--user-pool-id", "us-east-1_Abc", "--client-id", "a"]  # then the Email prompt
     output = None
-    if stdout.startswith("reader-gone"):
+    if stdout == "full-disk":
+        output = os.open("/dev/full", os.O_WRONLY)
+    elif stdout.startswith("reader-gone"):
         read_end, output = os.pipe()
         os.close(read_end)  # before the CLI writes anything
     with subprocess.Popen(
-        [sys.executable, *entry.get(stdout, ["-m", "signin"]), *options],
+        [sys.executable, *entry, *options],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,  # no answer to the Email prompt
         stdout=output,
-        stderr=subprocess.PIPE,
+        stderr=output if stdout == "reader-gone-for-both" else subprocess.PIPE,
         text=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # a pipe's output buffered
     ) as process:
         if output is not None:
             os.close(output)
         _, stderr = process.communicate(timeout=60)
-    said = input_ended("pass --username") if stdout == "reader-gone-at-a-prompt" else f"error: {cli.OUTPUT_GONE}"
-    assert (process.returncode, stderr) == (ExitCode.USAGE, said + "\n")  # one line
+    said = input_ended("pass --username") if stdout.startswith("reader-gone-at-a") else f"error: {cli.OUTPUT_GONE}"
+    said = None if stdout == "reader-gone-for-both" else said + "\n"  # one line, or none to be seen
+    assert (process.returncode, stderr) == (ExitCode.USAGE, said)
 
 
 def test_an_unexpected_error_is_one_line_without_its_text(monkeypatch, capsys) -> None:
