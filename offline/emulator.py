@@ -6,6 +6,7 @@ The emulator always binds 127.0.0.1 and is stopped by its PID.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -19,7 +20,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from offline.processes import stop
 from signin.project import ROOT, stack_name
@@ -95,6 +96,7 @@ class Emulator:
     # ministack's own settings on top of ours, e.g. {"AUTH": "true"} to check signatures and IAM.
     settings: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    _claim: IO[str] | None = field(default=None, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -111,6 +113,7 @@ class Emulator:
             raise RuntimeError("The emulator is not installed: run `make install`.")
         check_same_python()
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._claim_workdir()
         self._remove_scratch()  # a run that was killed before it could clean up
         (self.workdir / "tmp").mkdir()
         env = {
@@ -156,12 +159,36 @@ class Emulator:
         with self.origins_file.open("a") as handle:
             handle.write(origin + "\n")
 
+    def _claim_workdir(self) -> None:
+        """One run per work folder: a second `make demo` would remove the first one's state, its
+        Lambda workers' code and its CAPTCHA files, and fail in ways that point elsewhere. The
+        claim is a lock on `lock` (the system drops it if the process dies); the file keeps the
+        holder's PID for the refusal, and stays, unlocked, when the run ends."""
+        claim = (self.workdir / "lock").open("a+")
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            claim.seek(0)
+            holder = claim.read().strip()[:20] or "unknown"
+            claim.close()
+            raise RuntimeError(
+                f"Another run is using {self.workdir} (PID {holder}): end it first, or give this one its "
+                "own folder with --workdir."
+            ) from None
+        claim.truncate(0)
+        claim.write(str(os.getpid()))
+        claim.flush()
+        self._claim = claim
+
     def stop(self) -> None:
         """Stop the process we started, by its PID (and its Lambda workers with it), and
-        remove what it leaves behind but its log."""
+        remove what it leaves behind but its log (and the unlocked claim on its folder)."""
         if self.process is not None:
             stop(self.process)
             self._remove_scratch()
+        if self._claim is not None:
+            self._claim.close()  # the lock goes with it
+            self._claim = None
 
     def _remove_scratch(self) -> None:
         for path in self.scratch:

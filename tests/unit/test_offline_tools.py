@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,36 @@ from offline.emulator import NODE_BIN, Emulator, check_same_python, path_with_pi
 from signin.project import ROOT
 
 
-def test_the_emulator_leaves_only_its_log_behind(tmp_path: Path) -> None:
+def test_the_emulator_leaves_only_its_log_and_its_unlocked_claim_behind(tmp_path: Path) -> None:
     emulator = Emulator(workdir=tmp_path).start()
     (tmp_path / "tmp" / "lambda-worker-scratch").mkdir()  # what its Lambda workers unpack
     emulator.allow_origin("http://127.0.0.1:5173")
     emulator.stop()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ministack.log"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "ministack.log"]
+
+
+def test_a_second_run_in_the_same_folder_is_refused_and_leaves_the_first_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `make demo` at once shared .demo: the second removed the first's state, its Lambda
+    workers' code and its CAPTCHA file, and the first's end removed the second's."""
+    first = Emulator(workdir=tmp_path).start()
+    try:
+        (tmp_path / "captchas").mkdir()
+        captcha = tmp_path / "captchas" / "captcha-1-0123abcd.png"
+        captcha.write_bytes(b"the first run's")
+        state = sorted(p.name for p in tmp_path.iterdir())
+        assert demo.main(["--workdir", str(tmp_path)]) == 1
+        said = capsys.readouterr().err
+        refusal = f"Another run is using {tmp_path} (PID {os.getpid()}): end it first, or give this one its own"
+        assert said == f"error: {refusal} folder with --workdir.\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == state and captcha.exists()
+        with urllib.request.urlopen(f"{first.endpoint}/_ministack/health", timeout=5):  # noqa: S310 (loopback)
+            pass  # still up
+    finally:
+        first.stop()
+    second = Emulator(workdir=tmp_path).start()  # the folder is free again
+    second.stop()
 
 
 def test_the_emulators_python_is_this_ones() -> None:
