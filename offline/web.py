@@ -33,10 +33,22 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def tcp_port(text: str) -> int:
+    """A port the page's server can be given: 1-65535 (0 would let the system pick one, which
+    the page's config and the emulator's allowed origin could not name)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make web", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo" / "web", help="emulator state and logs")
-    parser.add_argument("--port", type=int, default=5173, help="the page's port on 127.0.0.1")
+    parser.add_argument("--port", type=tcp_port, default=5173, help="the page's port on 127.0.0.1")
     args = parser.parse_args(argv)
     node = shutil.which("node")
     if node is None or not (WEB / "node_modules").is_dir():

@@ -115,6 +115,20 @@ def test_make_web_on_a_taken_port_stops_before_deploying_or_writing_anything(
     assert (config.read_bytes() if config.exists() else None) == before
 
 
+@pytest.mark.parametrize("port", ["80000", "-1", "0", "http"])
+def test_make_web_refuses_a_port_that_is_not_one_in_one_line(
+    port: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """80000 and -1 ended in bind()'s OverflowError traceback; 0 deployed, then waited 40 s for a
+    server on port 0."""
+    with pytest.raises(SystemExit) as refused:
+        web.main(["--port", port, "--workdir", str(tmp_path / "web")])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"make web: error: argument --port: {port!r} is not a port from 1 to 65535"
+    assert "Traceback" not in err and not (tmp_path / "web").exists()
+
+
 def test_the_pinned_node_goes_first_on_path_once_and_no_empty_entry_remains() -> None:
     pinned = (NODE_BIN / "node").exists()  # npm installs it where package.json has this platform's
     machine = os.pathsep.join(["", "/usr/bin", str(NODE_BIN), "/bin", ""])
