@@ -77,7 +77,8 @@ exit codes:
   1    unexpected error (please report it)
   2    usage: a malformed option or input, passwords that don't match, no terminal to ask on,
        input (not a terminal: a pipe, a file, none) that ended before an answer, or output
-       that could not be written to the end (none, a pipe whose reader went away, a full disk)
+       that could not be written to the end (none, a pipe whose reader went away, a full disk;
+       --captcha-dir or --tokens-file too)
   3    wrong password
   4    unknown user (only where the pool reveals it; by default it answers as for 3)
   5    CAPTCHA failed: no attempts left
@@ -183,6 +184,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(str(exc))
     if args.user_pool_id and args.region and pool_region(args.user_pool_id) != args.region:
         parser.error("--user-pool-id is in another region than --region")
+    # Before anything is sent: found only after the sign-in, a bad path cost the CAPTCHA.
+    if args.tokens_file is not None and (args.tokens_file.is_dir() or not args.tokens_file.parent.is_dir()):
+        parser.error(f"--tokens-file wants a file in a folder that exists: {args.tokens_file}")
+    if args.captcha_dir is not None:
+        nearest = next(folder for folder in (args.captcha_dir, *args.captcha_dir.parents) if folder.exists())
+        if not nearest.is_dir():
+            parser.error(f"--captcha-dir wants a folder, and {nearest} is a file")
     return args
 
 
@@ -509,9 +517,7 @@ def run(args: argparse.Namespace) -> None:
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
-            raise SignInError(
-                ExitCode.CONFIGURATION, f"Could not create --captcha-dir ({type(error).__name__})."
-            ) from None
+            raise SignInError(ExitCode.USAGE, f"Could not create --captcha-dir ({type(error).__name__}).") from None
         tokens = sign_in(
             idp,
             pool_id=pool_id,
@@ -532,7 +538,7 @@ def run(args: argparse.Namespace) -> None:
             write_tokens(args.tokens_file, tokens)
         except OSError as error:
             raise SignInError(
-                ExitCode.CONFIGURATION, f"Signed in, but could not write --tokens-file ({type(error).__name__})."
+                ExitCode.USAGE, f"Signed in, but could not write --tokens-file ({type(error).__name__})."
             ) from None
         print(f"  tokens:  {args.tokens_file} (mode 0600)")
 

@@ -480,9 +480,38 @@ def test_an_unwritable_tokens_file(local_aws_endpoint: str, pool: str, tmp_path:
     monkeypatch.setattr(cli, "sign_in", lambda idp, **_: tokens)
     monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
     argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"]
-    assert main([*argv, "--tokens-file", str(tmp_path / "missing" / "tokens.json")]) == ExitCode.CONFIGURATION
+
+    def no_permission(path: Path, tokens: Tokens) -> None:
+        raise PermissionError  # as the folder's permissions would say, to anyone but root
+
+    monkeypatch.setattr(cli, "write_tokens", no_permission)
+    assert main([*argv, "--tokens-file", str(tmp_path / "tokens.json")]) == ExitCode.USAGE
     out, err = capsys.readouterr()
-    assert out.startswith("Signed in.") and err.strip().splitlines()[-1].startswith("error: Signed in, but could not")
+    assert out.startswith("Signed in.")
+    assert err.strip().splitlines()[-1] == "error: Signed in, but could not write --tokens-file (PermissionError)."
+
+
+@pytest.mark.parametrize(
+    ("option", "path", "said"),
+    [
+        ("--tokens-file", "missing/tokens.json", "--tokens-file wants a file in a folder that exists: {path}"),
+        ("--tokens-file", ".", "--tokens-file wants a file in a folder that exists: {path}"),
+        ("--captcha-dir", "a-file", "--captcha-dir wants a folder, and {path} is a file"),
+        ("--captcha-dir", "a-file/below", "--captcha-dir wants a folder, and {file} is a file"),
+    ],
+)
+def test_a_path_that_cant_be_used_is_refused_before_anything_is_sent(
+    option: str, path: str, said: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Found only after the sign-in, a bad --tokens-file had cost the CAPTCHA (exit 8), and a bad
+    --captcha-dir came after `make demo`'s deploy."""
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setattr(cli, "sign_in", lambda idp, **_: pytest.fail("sent"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--user-pool-id", "us-east-1_Abc", "--client-id", "a", option, path])
+    assert exit_.value.code == ExitCode.USAGE
+    assert capsys.readouterr().err == f"error: {said.format(path=path, file='a-file')} (see --help)\n"  # one line
 
 
 def test_claims_from_the_server_cannot_drive_the_terminal() -> None:
