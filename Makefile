@@ -26,7 +26,7 @@ CDK_ARGS ?=
 .PHONY: help install install-demo browser demo web test lint format lock bootstrap synth deploy destroy bench attack attack-install clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed node_modules/.installed $(EMULATOR_VENV)/.installed web/node_modules/.installed ## Python venvs, the pinned CDK CLI, the web page's packages
 

@@ -332,6 +332,9 @@ def save_captcha(directory: Path, captcha: Captcha) -> Path:
     raise FileExistsError(f"no free file name in {directory}")
 
 
+EMPTY_ANSWERS = 3  # asked again this many times in all before giving up (an input of empty lines)
+
+
 class TerminalSolver:
     """Writes each CAPTCHA to a file, shows its full path (and a preview), asks for the answer."""
 
@@ -355,7 +358,12 @@ class TerminalSolver:
         elif self.show_preview and (style := preview_style(sys.stderr)):
             columns = shutil.get_terminal_size().columns - 1
             say(preview(captcha.data, columns, colour=style == "colour"))
-        return ask("Answer: ", "pipe in the answer")
+        for _ in range(EMPTY_ANSWERS):  # an Enter pressed too soon would spend an attempt
+            answer = ask("Answer: ", "pipe in the answer")
+            if answer.strip():
+                return answer
+            say("  Type the characters, then Enter (Ctrl-C stops).")
+        raise SignInError(ExitCode.USAGE, "No answer was typed; the CAPTCHA was not sent an empty one.")
 
 
 # --- passwords and codes -----------------------------------------------------------------------

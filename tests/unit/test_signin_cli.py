@@ -325,6 +325,33 @@ def test_input_that_ends_at_the_answer_prompt(local_aws_endpoint: str, pool: str
     assert ends(argv, capsys) == (ExitCode.USAGE, input_ended("pipe in the answer"))
 
 
+@pytest.mark.parametrize("typed", [["", "  ", "AB12C"], ["", "", ""]], ids=["then-an-answer", "never"])
+def test_an_empty_answer_is_asked_again_not_sent(
+    typed: list[str], local_aws_endpoint: str, pool: str, monkeypatch, capsys
+) -> None:
+    """Enter pressed too soon sent an empty answer, which spent an attempt (on the emulator, the
+    sign-in's only one)."""
+    sent: list[str] = []
+
+    def sign_in_to_the_captcha(idp, *, solve, **_):  # the pool's side is the e2e tests' job
+        sent.append(solve(parse_captcha(captcha_parameters())))
+        raise SignInError(ExitCode.CAPTCHA_FAILED, MESSAGES["captchaFailed"])
+
+    monkeypatch.setattr(cli, "sign_in", sign_in_to_the_captcha)
+    monkeypatch.setattr("sys.stdin", io.StringIO("".join(line + "\n" for line in typed)))
+    monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
+    argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com", "--no-preview"]
+    code, last = ends(argv, capsys)
+    if typed[-1]:
+        assert (code, sent) == (ExitCode.CAPTCHA_FAILED, ["AB12C"])
+    else:
+        assert (code, sent, last) == (
+            ExitCode.USAGE,
+            [],
+            "error: No answer was typed; the CAPTCHA was not sent an empty one.",
+        )
+
+
 def test_ctrl_c_at_a_terminal_still_cancels(monkeypatch, capsys) -> None:
     def interrupted(prompt: str) -> str:
         raise KeyboardInterrupt
