@@ -20,7 +20,12 @@ from signin import cli as signin_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="make demo DEMO_ARGS=...",
+        description=__doc__.splitlines()[0],
+        epilog="Any other option goes to the sign-in CLI (python -m signin --help lists them), "
+        "e.g. DEMO_ARGS='--tokens-file tokens.json'.",
+    )
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo", help="emulator state and logs")
     parser.add_argument("--audio", action="store_true", help="ask for the audio CAPTCHA")
     args, signin_args = parser.parse_known_args(argv)

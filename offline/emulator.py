@@ -329,7 +329,8 @@ def aws_client(service: str, endpoint: str) -> Any:
 
 def deploy_with_user(endpoint: str, workdir: Path, email: str = DEMO_EMAIL) -> tuple[dict[str, str], str]:
     """Bootstrap, deploy the stack under cdk.json's name, and create `email` with a random
-    password: (outputs, password)."""
+    password: (outputs, password). The CDK CLI's log holds this run's output only."""
+    (workdir / "cdk.log").unlink(missing_ok=True)  # kept between runs, it grew ~20 kB a run
     outputs = deploy(endpoint, workdir)
     password = random_password()
     create_user(aws_client("cognito-idp", endpoint), outputs["UserPoolId"], email, password)

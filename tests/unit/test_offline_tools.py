@@ -129,6 +129,21 @@ def test_make_web_refuses_a_port_that_is_not_one_in_one_line(
     assert "Traceback" not in err and not (tmp_path / "web").exists()
 
 
+def test_a_demo_runs_cdk_log_holds_that_runs_output_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept in .demo between runs, the CLI's log grew by ~20 kB a run, never trimmed."""
+    (tmp_path / "cdk.log").write_text("the last run's bootstrap and deploy\n")
+    seen: list[bool] = []
+
+    def deploy(endpoint: str, workdir: Path) -> dict[str, str]:  # the CDK CLI appends from here on
+        seen.append((workdir / "cdk.log").exists())
+        return {"UserPoolId": "us-east-1_Abc"}
+
+    monkeypatch.setattr(emulator, "deploy", deploy)
+    monkeypatch.setattr(emulator, "create_user", lambda idp, pool_id, email, password: None)
+    emulator.deploy_with_user("http://127.0.0.1:1", tmp_path)
+    assert seen == [False]
+
+
 def test_the_pinned_node_goes_first_on_path_once_and_no_empty_entry_remains() -> None:
     pinned = (NODE_BIN / "node").exists()  # npm installs it where package.json has this platform's
     machine = os.pathsep.join(["", "/usr/bin", str(NODE_BIN), "/bin", ""])
