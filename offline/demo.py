@@ -60,8 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
-        emulator.stop()
-        step("Stopped the emulator", started)
+        if emulator.process is not None:  # not when it was refused before starting
+            emulator.stop()
+            step("Stopped the emulator", started)
 
 
 def _signin_args(endpoint: str, outputs: dict[str, str], args: argparse.Namespace, extra: list[str]) -> list[str]:

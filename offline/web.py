@@ -95,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             stop(server)
-        emulator.stop()
-        step("Stopped the page's server and the emulator", started)
+        if emulator.process is not None:  # not when it was refused before starting
+            emulator.stop()
+            step("Stopped the page's server and the emulator", started)
 
 
 if __name__ == "__main__":

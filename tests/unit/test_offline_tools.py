@@ -35,7 +35,8 @@ def test_a_second_run_in_the_same_folder_is_refused_and_leaves_the_first_alone(
         captcha.write_bytes(b"the first run's")
         state = sorted(p.name for p in tmp_path.iterdir())
         assert demo.main(["--workdir", str(tmp_path)]) == 1
-        said = capsys.readouterr().err
+        out, said = capsys.readouterr()
+        assert "Stopped" not in out  # it never started
         refusal = f"Another run is using {tmp_path} (PID {os.getpid()}): end it first, or give this one its own"
         assert said == f"error: {refusal} folder with --workdir.\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == state and captcha.exists()
