@@ -63,14 +63,20 @@ def free_port() -> int:
 _PYTHON_ABI = "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}{sys.abiflags}')"
 
 
+@functools.cache
+def _python_abi(python: Path) -> str:
+    """`python`'s version and ABI flags, asked once per process (every emulator start checks)."""
+    result = subprocess.run([str(python), "-c", _PYTHON_ABI], capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else "unusable"
+
+
 def check_same_python() -> None:
     """The emulator runs the triggers on its own interpreter, and the local bundle's wheels
     (Pillow's compiled part) are chosen for the project's, which runs app.py. Two venvs made by
     different Pythons (one removed and remade with another PYTHON=) would deploy a Create that
     can't import Pillow: say so before anything starts."""
     ours = f"{sys.version_info[0]}.{sys.version_info[1]}{sys.abiflags}"
-    result = subprocess.run([str(MINISTACK_PYTHON), "-c", _PYTHON_ABI], capture_output=True, text=True, check=False)
-    theirs = result.stdout.strip() if result.returncode == 0 else "unusable"
+    theirs = _python_abi(MINISTACK_PYTHON)
     if theirs != ours:
         emulator_venv = MINISTACK_PYTHON.parent.parent.name
         prefix = Path(sys.prefix)

@@ -48,6 +48,15 @@ def test_a_second_run_in_the_same_folder_is_refused_and_leaves_the_first_alone(
     second.stop()
 
 
+def emulator_on(tmp_path: Path, stand_in: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's interpreter replaced by a shell script (`stand_in`) in venv-ministack/."""
+    other = tmp_path / "venv-ministack" / "bin" / "python"
+    other.parent.mkdir(parents=True)
+    other.write_text(f"#!/bin/sh\n{stand_in}\n")
+    other.chmod(0o755)
+    monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+
+
 def test_the_emulators_python_is_this_ones() -> None:
     check_same_python()  # the two venvs `make install` makes
 
@@ -66,11 +75,7 @@ def test_an_emulator_on_another_python_is_refused_before_it_starts(
 ) -> None:
     """A Create bundled for this Python can't import Pillow on another: `make demo` says so in one
     line, and starts nothing."""
-    other = tmp_path / "venv-ministack" / "bin" / "python"
-    other.parent.mkdir(parents=True)
-    other.write_text(f"#!/bin/sh\n{stand_in}\n")
-    other.chmod(0o755)
-    monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+    emulator_on(tmp_path, stand_in, monkeypatch)
     monkeypatch.setattr(sys, "prefix", str(ROOT / ".venv"))  # as `make` runs it, whichever venv runs this
     workdir = tmp_path / "demo"
     assert demo.main(["--workdir", str(workdir)]) == 1
@@ -86,11 +91,7 @@ def test_a_python_outside_the_projects_venvs_is_never_advised_removed(
 ) -> None:
     """Run from a system Python (or conda's, or a venv elsewhere), the advice must not be to
     remove it."""
-    other = tmp_path / "venv-ministack" / "bin" / "python"
-    other.parent.mkdir(parents=True)
-    other.write_text("#!/bin/sh\necho 3.10\n")
-    other.chmod(0o755)
-    monkeypatch.setattr(emulator, "MINISTACK_PYTHON", other)
+    emulator_on(tmp_path, "echo 3.10", monkeypatch)
     monkeypatch.setattr(sys, "prefix", sys.base_prefix)  # as a Python that is not a venv
     with pytest.raises(RuntimeError) as refused:
         check_same_python()
