@@ -1,5 +1,5 @@
 """Shared fixtures. Every template the tests read is synthesized once per session, in the
-background while the handler tests run (tests/support.py's PREBUILT); tests/infra runs last.
+background while the handler tests run (tests/support.py's PREBUILT); tests/infra runs after them.
 
 The triggers' failure counter needs a real DynamoDB API: the session starts the local
 emulator (offline/) once, on a free loopback port, creates the counter's table and key there,
@@ -7,9 +7,11 @@ and configures the handlers as the construct does by default. tests/infra checks
 template gives each function exactly the variables it reads.
 
 The suite runs on every core (pytest-xdist): the tests that share a costly fixture are one unit
-of work, run by one worker (the end-to-end tests: one deployment; tests/infra: one set of
-prebuilt templates; the benchmark sections that share module fixtures), and the rest spread. Each
-worker has its own emulator for the handler tests. `-n 0` runs everything in one process.
+of work, run by one worker (the browser tests: one browser; tests/infra: one set of prebuilt
+templates; the benchmark sections that share module fixtures), and the rest spread. The
+end-to-end tests share one deployment, which the controller makes for every worker
+(tests/e2e/shared.py). Each worker has its own emulator for the handler tests. `-n 0` runs
+everything in one process.
 """
 
 from __future__ import annotations
@@ -52,8 +54,15 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Before any test module (and so any handler) is imported."""
-    if not _is_xdist_controller(config):
+    """Before any test module (and so any handler) is imported. The xdist controller makes the
+    end-to-end tests' one deployment for every worker (tests/e2e/shared.py)."""
+    if _is_xdist_controller(config):
+        from tests.e2e.shared import ControllerDeployment
+
+        shared = ControllerDeployment(config)
+        config.pluginmanager.register(shared, "e2e-deployment")
+        config.add_cleanup(shared.close)
+    else:
         _endpoint.append(_session.enter_context(local_trigger_environment(HANDLER_SETTINGS)))
 
 
@@ -65,12 +74,16 @@ def _reads_templates(item: pytest.Item) -> bool:
 _MODULE_UNITS = ("tests/bench/test_bench_smoke.py",)
 
 
+# The end-to-end files that drive the browser: one unit, so one browser process.
+_BROWSER_FILES = ("tests/e2e/test_web_", "tests/e2e/test_emulator_guard.py")
+
+
 def _work_unit(nodeid: str) -> str:
     """The tests one xdist worker runs together, from a test's id (tests/...::name[params])."""
     path = nodeid.split("::", 1)[0]
     folder = path.rpartition("/")[0]
-    if folder == "tests/e2e":
-        return "e2e"
+    if folder == "tests/e2e":  # one deployment for every worker: a unit per file, the browser's one
+        return "e2e-browser" if path.startswith(_BROWSER_FILES) else path
     if folder == "tests/infra":
         return "templates"
     if path in _MODULE_UNITS:
@@ -107,13 +120,25 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return _work_unit(nodeid)
 
+    # Units in the order pytest_collection_modifyitems gives, not the largest first, which put
+    # the end-to-end tests' workers to wait for the deployment while other tests were left to do.
+    config.option.loadscopereorder = False
     return WorkUnitScheduling(config, log)
 
 
+def _order(item: pytest.Item) -> int:
+    """The handler tests first, while the controller deploys (tests/e2e/shared.py); then the
+    browser's unit, the longest, and beside it the template tests (in one process, their synths
+    run in the background from the start) and the other end-to-end tests."""
+    nodeid = item.nodeid
+    if nodeid.startswith("tests/e2e/"):
+        return 1 if _work_unit(nodeid) == "e2e-browser" else 3
+    return 2 if _reads_templates(item) else 0
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The template tests last (stable otherwise), so the background synths have the other
-    tests' time."""
-    items.sort(key=_reads_templates)
+    """In _order's order, stable otherwise."""
+    items.sort(key=_order)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

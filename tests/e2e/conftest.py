@@ -1,30 +1,20 @@
-"""One local emulator for the end-to-end tests: a fresh one on a free loopback port, the real CDK
-CLI's bootstrap, then one `cdk deploy` of every stack the collected tests need (the main one, and
-those with other settings: lockout, provider) from one app (tests/e2e/stacks_app.py), and a user
-per stack. The emulator is stopped, by its PID, even when a test fails."""
+"""The end-to-end tests' fixtures: one deployment for every test (tests/e2e/shared.py: made by
+this process, or under pytest-xdist by the controller and shared by every worker), and users in
+its pools. The emulator is stopped, by its PID, even when a test fails."""
 
 from __future__ import annotations
 
-import json
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from offline.emulator import WITH_INSPECTOR, Emulator, create_user, random_password
-from tests.e2e.deployment import LOCKOUT_CONTEXT, STACK, TURNSTILE_TEST_SITE_KEY, Deployment
+from offline.emulator import create_user, random_password
+from tests.e2e.deployment import Deployment
+from tests.e2e.shared import deployed, handle, shared_record
 from tests.e2e.terminal import StartTerminal, Terminal
-
-
-def provider_context(standin_url: str) -> dict[str, str]:
-    """captchaProvider=turnstile, verifying against the stand-in."""
-    return {
-        "captchaProvider": "turnstile",
-        "captchaSiteKey": TURNSTILE_TEST_SITE_KEY,
-        "captchaHostnames": "127.0.0.1,localhost",
-        "captchaVerifyUrl": f"{standin_url}/turnstile/v0/siteverify",
-    }
 
 
 def _needed(session: pytest.Session, fixture: str) -> bool:
@@ -33,27 +23,26 @@ def _needed(session: pytest.Session, fixture: str) -> bool:
 
 @pytest.fixture(scope="session")
 def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Bootstrap once, then deploy every stack the collected tests need in one go."""
-    from offline.emulator import bootstrap, deploy_stacks
-
-    workdir = tmp_path_factory.mktemp("offline")
-    variants: dict[str, tuple[str, dict[str, str]]] = {"main": (STACK, {})}
-    if _needed(request.session, "lockout_deployment") or _needed(request.session, "abandoning_user"):
-        variants["lockout"] = (f"{STACK}Lockout", LOCKOUT_CONTEXT)
-    if _needed(request.session, "provider_deployment"):
-        standin = request.getfixturevalue("standin")
-        variants["provider"] = (f"{STACK}Provider", provider_context(standin.url))
-    with Emulator(workdir=workdir, launcher=WITH_INSPECTOR) as emulator:
-        bootstrap(emulator.endpoint, workdir)
-        stacks = dict(variants.values())
-        app = "python3 -m tests.e2e.stacks_app"  # app.py's stack once per variant
-        outputs = deploy_stacks(emulator.endpoint, workdir, list(stacks), {"stacks": json.dumps(stacks)}, app)
-        yield {"emulator": emulator, **{key: outputs[name] for key, (name, _) in variants.items()}}
-    assert emulator.process is not None and emulator.process.poll() is not None  # stopped
+    """The deployment: the controller's, or made here with only the stacks the collected tests need."""
+    record = shared_record(request.config)
+    if record is None:
+        variants = ["main"]
+        if _needed(request.session, "lockout_deployment") or _needed(request.session, "abandoning_user"):
+            variants.append("lockout")
+        standin_url = None
+        if _needed(request.session, "provider_deployment"):
+            variants.append("provider")
+            standin_url = request.getfixturevalue("standin").url
+        with deployed(tmp_path_factory.mktemp("offline"), variants, standin_url) as record:
+            yield {"emulator": handle(record), **record["outputs"]}
+    else:
+        yield {"emulator": handle(record), **record["outputs"]}
 
 
-def _user(stacks: dict[str, Any], key: str, email: str) -> Deployment:
-    """The stack's outputs and a fresh user in its pool."""
+def _user(stacks: dict[str, Any], key: str, name: str) -> Deployment:
+    """The stack's outputs and a fresh user in its pool: `name` with a random tag, since another
+    worker's session makes its own users in the same pools."""
+    email = f"{name}.{secrets.token_hex(4)}@example.com"
     deployment = Deployment(emulator=stacks["emulator"], outputs=stacks[key], email=email, password=random_password())
     create_user(deployment.client("cognito-idp"), deployment.pool_id, deployment.email, deployment.password)
     return deployment
@@ -61,19 +50,19 @@ def _user(stacks: dict[str, Any], key: str, email: str) -> Deployment:
 
 @pytest.fixture(scope="session")
 def deployment(_stacks: dict[str, Any]) -> Deployment:
-    return _user(_stacks, "main", "e2e.user@example.com")
+    return _user(_stacks, "main", "e2e.user")
 
 
 @pytest.fixture(scope="session")
 def lockout_deployment(_stacks: dict[str, Any]) -> Deployment:
     """A second stack in the same emulator, deployed with LOCKOUT_CONTEXT, and its own user."""
-    return _user(_stacks, "lockout", "lockout.user@example.com")
+    return _user(_stacks, "lockout", "lockout.user")
 
 
 @pytest.fixture(scope="session")
 def abandoning_user(_stacks: dict[str, Any]) -> Deployment:
     """The lockout stack with another user: one test's lock can't decide another's."""
-    return _user(_stacks, "lockout", "abandoning.user@example.com")
+    return _user(_stacks, "lockout", "abandoning.user")
 
 
 @dataclass
@@ -88,9 +77,12 @@ class StandIn:
 
 
 @pytest.fixture(scope="session")
-def standin() -> Iterator[StandIn]:
-    import secrets
-
+def standin(request: pytest.FixtureRequest) -> Iterator[StandIn]:
+    """The controller's stand-in, or one started here."""
+    record = shared_record(request.config)
+    if record is not None:
+        yield StandIn(url=record["standin_url"], secret=record["standin_secret"])
+        return
     from offline.captcha_standin import running
 
     secret = secrets.token_urlsafe(24)
@@ -102,7 +94,7 @@ def standin() -> Iterator[StandIn]:
 def provider_deployment(_stacks: dict[str, Any], standin: StandIn) -> Deployment:
     """A third stack in the same emulator with captchaProvider=turnstile, verifying against the
     stand-in; its secret key set the way an operator sets it (put-secret-value)."""
-    provider = _user(_stacks, "provider", "provider.user@example.com")
+    provider = _user(_stacks, "provider", "provider.user")
     secrets_client = provider.client("secretsmanager")
     (secret,) = [
         s for s in secrets_client.list_secrets()["SecretList"] if "turnstile secret key" in s.get("Description", "")

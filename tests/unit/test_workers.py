@@ -1,18 +1,24 @@
 """How many pytest-xdist workers a run starts (tests/conftest.py): none for one named test file,
-where starting them costs more than they save; every core for anything more."""
+where starting them costs more than they save; every core for anything more. How the tests are
+shared out among them, and how the end-to-end tests' one deployment reaches every worker
+(tests/e2e/shared.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from signin.project import ROOT
-from tests.conftest import pytest_xdist_auto_num_workers
+from tests.conftest import _work_unit, pytest_xdist_auto_num_workers
+from tests.e2e.shared import RECORD, STANDIN_SECRET, ControllerDeployment, shared_record
 
 
 def run_with(*args: str) -> Any:
@@ -51,3 +57,47 @@ def test_a_file_runs_in_one_process() -> None:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
     assert " passed" in result.stdout and "worker" not in result.stdout  # xdist's "created: N/N workers"
+
+
+def test_end_to_end_files_spread_but_the_browsers_stay_together() -> None:
+    """One deployment serves every worker, so each end-to-end file is a unit of its own; but every
+    file that drives the browser (web_support's fixtures) is in one unit: one browser process."""
+    files = sorted((ROOT / "tests" / "e2e").glob("test_*.py"))
+    units = {path.name: _work_unit(f"tests/e2e/{path.name}::test_x[a/b]") for path in files}
+    browser = {name for name, unit in units.items() if unit == "e2e-browser"}
+    uses_browser = {path.name for path in files if "web_support" in path.read_text()}
+    assert uses_browser and browser == uses_browser
+    others = {unit for name, unit in units.items() if name not in browser}
+    assert others == {f"tests/e2e/{name}" for name in units if name not in browser}
+    assert _work_unit("tests/infra/test_gates.py::test_x") == "templates"
+
+
+def test_a_worker_in_one_process_deploys_itself() -> None:
+    assert shared_record(SimpleNamespace()) is None  # type: ignore[arg-type]
+
+
+def test_a_worker_waits_for_the_controllers_record(tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    config = SimpleNamespace(workerinput={RECORD: str(record), STANDIN_SECRET: "s3cret"})
+    written = {"workdir": str(tmp_path), "port": 4566, "outputs": {"main": {}}, "standin_url": "http://127.0.0.1:1"}
+    writer = threading.Timer(0.3, lambda: record.write_text(json.dumps(written)))
+    writer.start()
+    try:
+        assert shared_record(config) == {**written, "standin_secret": "s3cret"}  # type: ignore[arg-type]
+    finally:
+        writer.cancel()
+
+
+def test_a_failed_shared_deployment_fails_each_end_to_end_test_with_its_reason(tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    record.write_text(json.dumps({"error": "RuntimeError: cdk deploy failed", "workdir": str(tmp_path)}))
+    config = SimpleNamespace(workerinput={RECORD: str(record), STANDIN_SECRET: "s3cret"})
+    with pytest.raises(pytest.fail.Exception, match=f"cdk deploy failed \\(cdk.log in {tmp_path}\\)"):
+        shared_record(config)  # type: ignore[arg-type]
+
+
+def test_the_controller_deploys_only_for_end_to_end_tests() -> None:
+    controller = ControllerDeployment(SimpleNamespace())  # type: ignore[arg-type]
+    controller.pytest_xdist_node_collection_finished(node=None, ids=["tests/unit/test_audio.py::test_x"])
+    assert controller._thread is None
+    controller.close()
