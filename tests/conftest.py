@@ -17,6 +17,7 @@ everything in one process.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -120,9 +121,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             return _work_unit(nodeid)
 
-    # Units in the order pytest_collection_modifyitems gives, not the largest first, which put
-    # the end-to-end tests' workers to wait for the deployment while other tests were left to do.
-    config.option.loadscopereorder = False
+        def add_node_collection(self, node: Any, collection: Sequence[str]) -> None:
+            """Without end-to-end tests, the largest unit first, xdist's way: the templates' worker
+            starts its synths at once. With them, in _order's order: the largest first had the
+            end-to-end tests' workers wait for the deployment while other tests were left to do."""
+            deploys = any(nodeid.startswith("tests/e2e/") for nodeid in collection)
+            config.option.loadscopereorder = not deploys
+            super().add_node_collection(node, collection)
+
     return WorkUnitScheduling(config, log)
 
 

@@ -121,9 +121,11 @@ class ControllerDeployment:
 
     def close(self) -> None:
         """After the last worker: the deploy is over by then (a Ctrl-C ends its CLI too)."""
-        if self._thread is not None:
-            self._thread.join()
-        self._stack.close()
+        try:
+            if self._thread is not None:
+                self._thread.join()
+        finally:  # a second Ctrl-C while waiting still stops the emulator and the stand-in
+            self._stack.close()
 
 
 def shared_record(config: pytest.Config) -> dict[str, Any] | None:
@@ -139,6 +141,6 @@ def shared_record(config: pytest.Config) -> dict[str, Any] | None:
         time.sleep(0.1)
     record: dict[str, Any] = json.loads(path.read_text())
     if "error" in record:
-        pytest.fail(f"the shared deployment failed: {record['error']} (cdk.log in {record['workdir']})", pytrace=False)
+        pytest.fail(f"the shared deployment failed: {record['error']} (logs in {record['workdir']})", pytrace=False)
     record["standin_secret"] = workerinput[STANDIN_SECRET]
     return record

@@ -80,7 +80,13 @@ def test_a_worker_waits_for_the_controllers_record(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     config = SimpleNamespace(workerinput={RECORD: str(record), STANDIN_SECRET: "s3cret"})
     written = {"workdir": str(tmp_path), "port": 4566, "outputs": {"main": {}}, "standin_url": "http://127.0.0.1:1"}
-    writer = threading.Timer(0.3, lambda: record.write_text(json.dumps(written)))
+    partial = tmp_path / "record.partial"
+
+    def write() -> None:  # as the controller does: the reader never sees half of it
+        partial.write_text(json.dumps(written))
+        os.replace(partial, record)
+
+    writer = threading.Timer(0.3, write)
     writer.start()
     try:
         assert shared_record(config) == {**written, "standin_secret": "s3cret"}  # type: ignore[arg-type]
@@ -92,12 +98,54 @@ def test_a_failed_shared_deployment_fails_each_end_to_end_test_with_its_reason(t
     record = tmp_path / "record.json"
     record.write_text(json.dumps({"error": "RuntimeError: cdk deploy failed", "workdir": str(tmp_path)}))
     config = SimpleNamespace(workerinput={RECORD: str(record), STANDIN_SECRET: "s3cret"})
-    with pytest.raises(pytest.fail.Exception, match=f"cdk deploy failed \\(cdk.log in {tmp_path}\\)"):
+    with pytest.raises(pytest.fail.Exception, match=f"cdk deploy failed \\(logs in {tmp_path}\\)"):
         shared_record(config)  # type: ignore[arg-type]
 
 
-def test_the_controller_deploys_only_for_end_to_end_tests() -> None:
-    controller = ControllerDeployment(SimpleNamespace())  # type: ignore[arg-type]
+def controller_in(tmp_path: Path) -> ControllerDeployment:
+    return ControllerDeployment(SimpleNamespace(_tmp_path_factory=SimpleNamespace(mktemp=lambda _: tmp_path)))  # type: ignore[arg-type]
+
+
+def test_each_worker_is_told_where_the_record_will_be_and_the_stand_ins_secret(tmp_path: Path) -> None:
+    controller = controller_in(tmp_path)
+    first, second = SimpleNamespace(workerinput={}), SimpleNamespace(workerinput={})
+    controller.pytest_configure_node(first)
+    controller.pytest_configure_node(second)
+    assert (
+        first.workerinput
+        == second.workerinput
+        == {
+            RECORD: str(tmp_path / "record.json"),
+            STANDIN_SECRET: controller._secret,
+        }
+    )
+    assert len(controller._secret) >= 32
+
+
+def test_the_controller_deploys_once_and_only_for_end_to_end_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploys: list[str] = []
+    monkeypatch.setattr(ControllerDeployment, "_deploy", lambda self: deploys.append("deploy"))
+    controller = controller_in(tmp_path)
     controller.pytest_xdist_node_collection_finished(node=None, ids=["tests/unit/test_audio.py::test_x"])
     assert controller._thread is None
+    for _ in range(2):  # each worker reports its collection
+        controller.pytest_xdist_node_collection_finished(node=None, ids=["tests/e2e/test_lockout.py::test_x"])
     controller.close()
+    assert deploys == ["deploy"]
+
+
+def test_a_deploy_that_fails_is_recorded_for_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in really starts; the deploy is made to fail: every worker reads why."""
+
+    def failing(*_: object) -> None:
+        raise RuntimeError("cdk deploy exited 1")
+
+    monkeypatch.setattr("tests.e2e.shared.deployed", failing)
+    controller = controller_in(tmp_path)
+    controller._deploy()
+    controller.close()
+    config = SimpleNamespace(workerinput={RECORD: str(tmp_path / "record.json"), STANDIN_SECRET: "s"})
+    with pytest.raises(pytest.fail.Exception, match=f"RuntimeError: cdk deploy exited 1 \\(logs in {tmp_path}\\)"):
+        shared_record(config)  # type: ignore[arg-type]
