@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -98,7 +99,7 @@ def test_a_failed_shared_deployment_fails_each_end_to_end_test_with_its_reason(t
     record = tmp_path / "record.json"
     record.write_text(json.dumps({"error": "RuntimeError: cdk deploy failed", "workdir": str(tmp_path)}))
     config = SimpleNamespace(workerinput={RECORD: str(record), STANDIN_SECRET: "s3cret"})
-    with pytest.raises(pytest.fail.Exception, match=f"cdk deploy failed \\(logs in {tmp_path}\\)"):
+    with pytest.raises(pytest.fail.Exception, match=re.escape(f"cdk deploy failed (logs in {tmp_path})")):
         shared_record(config)  # type: ignore[arg-type]
 
 
@@ -147,5 +148,6 @@ def test_a_deploy_that_fails_is_recorded_for_the_workers(tmp_path: Path, monkeyp
     controller._deploy()
     controller.close()
     config = SimpleNamespace(workerinput={RECORD: str(tmp_path / "record.json"), STANDIN_SECRET: "s"})
-    with pytest.raises(pytest.fail.Exception, match=f"RuntimeError: cdk deploy exited 1 \\(logs in {tmp_path}\\)"):
+    reason = re.escape(f"RuntimeError: cdk deploy exited 1 (logs in {tmp_path})")
+    with pytest.raises(pytest.fail.Exception, match=reason):
         shared_record(config)  # type: ignore[arg-type]
