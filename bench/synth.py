@@ -32,6 +32,9 @@ cdk.Validations.of(stack).acknowledge(
 )
 app.synth()
 """
+# The least a stack of our constructs can cost: the floor's empty stack after importing what
+# app.py imports (aws-cdk-lib's modules for the construct, cdk-nag, stacks/), building none of it.
+IMPORTS_APP = "import app  # noqa: F401 - app.py's imports; its main() is not called\n" + EMPTY_APP
 # What `cdk init app --language python` ships as its test, made to run: synthesize the empty
 # stack into an assertions Template.
 EMPTY_TEST = """\
@@ -48,11 +51,16 @@ def test_empty_stack_synthesizes():
 # excluded; tests/bench is this suite's own smoke test.
 OFFLINE_SUITE = ("tests/infra", "tests/unit")
 PYTEST_FLAGS = ("-q", "-p", "no:cacheprovider")
+# Start-up and collection only: the same run with every test deselected by a name none has.
+# pytest then exits 5 ("no tests ran") after starting its workers and collecting every test.
+NO_TEST_SELECTED = ("-k", "no_test_has_this_name")
 
 
-def _synth_once(app_dir: Path, stack: str) -> tuple[float, dict[str, Any]]:
+def _synth_once(app_dir: Path, stack: str, script: str = "app.py") -> tuple[float, dict[str, Any]]:
+    """One fresh `python SCRIPT` in APP_DIR; a script other than app.py imports this project's."""
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
-        elapsed, _ = timed_run([sys.executable, "app.py"], cwd=app_dir, env=cdk_env(Path(out)))
+        env = cdk_env(Path(out)) if script == "app.py" else {**cdk_env(Path(out)), "PYTHONPATH": str(ROOT)}
+        elapsed, _ = timed_run([sys.executable, script], cwd=app_dir, env=env)
         template = json.loads((Path(out) / f"{stack}.template.json").read_text())
     return elapsed, template
 
@@ -64,20 +72,25 @@ def synth_template() -> dict[str, Any]:
 
 def synth_section(reps: int) -> Section:
     ours: list[float] = []
+    imports: list[float] = []
     floor: list[float] = []
     template: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-empty-app-") as empty:
         (Path(empty) / "app.py").write_text(EMPTY_APP)
+        (Path(empty) / "imports_only.py").write_text(IMPORTS_APP)
         for _ in range(reps):
             elapsed, template = _synth_once(ROOT, OUR_STACK)
             ours.append(elapsed)
+            imports.append(_synth_once(Path(empty), "Empty", script="imports_only.py")[0])
             floor.append(_synth_once(Path(empty), "Empty")[0])
     resources = len(template.get("Resources", {}))
     section = Section(title="1a. Synth: `python app.py` vs an empty-stack app")
     section.figures = {
         "synth.ours_median_s": median(ours),
+        "synth.imports_median_s": median(imports),
         "synth.floor_median_s": median(floor),
         "synth.ratio": median(ours) / median(floor),
+        "synth.imports_ratio": median(imports) / median(floor),
         "synth.reps": reps,
         "synth.resources": resources,
     }
@@ -93,14 +106,26 @@ def synth_section(reps: int) -> Section:
                     fmt_s(max(ours)),
                     str(reps),
                 ],
+                [
+                    "floor + app.py's imports (empty stack)",
+                    "0",
+                    fmt_s(median(imports)),
+                    fmt_s(min(imports)),
+                    fmt_s(max(imports)),
+                    str(reps),
+                ],
                 ["floor (empty stack)", "0", fmt_s(median(floor)), fmt_s(min(floor)), fmt_s(max(floor)), str(reps)],
                 ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
+                ["ratio imports only/floor", "", fmt_ratio(median(imports) / median(floor)), "", "", ""],
             ],
         )
     )
     section.notes = [
         "Each run is a fresh `python app.py` with cdk.json's context passed in CDK_CONTEXT_JSON, "
-        "as the CDK CLI does; runs alternate ours, floor, ours, floor.",
+        "as the CDK CLI does; runs alternate ours, imports only, floor.",
+        "\"floor + app.py's imports\" is the floor's empty stack after `import app`: the aws-cdk-lib "
+        "modules our constructs live in, cdk-nag and stacks/, with nothing built. No app that builds "
+        "these constructs and runs cdk-nag synthesizes faster, so its ratio is the least this design can reach.",
         "Asset bundling is excluded (`aws:cdk:bundling-stacks: []`); it is measured in item 3. "
         "The cdk-nag checks run, as they do in `cdk synth`.",
     ]
@@ -116,7 +141,7 @@ def _pytest_summary(output: str) -> str:
     return found[-1] if found else "no summary"
 
 
-def _pytest_once(args: Sequence[str], cwd: Path) -> tuple[float, str]:
+def _pytest_once(args: Sequence[str], cwd: Path, *, selects_none: bool = False) -> tuple[float, str]:
     """A test run that fails still took its time; its summary is reported, not raised."""
     env = {**os.environ, **QUIET_JSII}
     env.pop("PYTEST_ADDOPTS", None)
@@ -131,6 +156,10 @@ def _pytest_once(args: Sequence[str], cwd: Path) -> tuple[float, str]:
     )
     elapsed = time.perf_counter() - start
     summary = _pytest_summary(result.stdout)
+    if selects_none:
+        if result.returncode != 5:  # 5 = no tests ran, as asked
+            raise RuntimeError(f"pytest exited {result.returncode}:\n{(result.stdout + result.stderr)[-2000:]}")
+        return elapsed, "none run" if summary == "no summary" else summary  # xdist's controller prints none
     if result.returncode not in (0, 1):  # 1 = some tests failed; anything else = no run
         raise RuntimeError(f"pytest exited {result.returncode}:\n{(result.stdout + result.stderr)[-2000:]}")
     return elapsed, summary
@@ -138,8 +167,9 @@ def _pytest_once(args: Sequence[str], cwd: Path) -> tuple[float, str]:
 
 def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
     ours: list[float] = []
+    start_up: list[float] = []
     floor: list[float] = []
-    ours_summary = floor_summary = ""
+    ours_summary = start_up_summary = floor_summary = ""
     with tempfile.TemporaryDirectory(prefix="bench-empty-suite-") as empty:
         # Its own pytest.ini pins the root, so the project's configuration does not apply.
         (Path(empty) / "pytest.ini").write_text("[pytest]\n")
@@ -147,13 +177,17 @@ def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
         for _ in range(reps):
             elapsed, ours_summary = _pytest_once(suite, ROOT)
             ours.append(elapsed)
+            elapsed, start_up_summary = _pytest_once([*suite, *NO_TEST_SELECTED], ROOT, selects_none=True)
+            start_up.append(elapsed)
             elapsed, floor_summary = _pytest_once([], Path(empty))
             floor.append(elapsed)
     section = Section(title="1b. Tests: offline suite vs a one-test empty-stack suite")
     section.figures = {
         "tests.ours_median_s": median(ours),
+        "tests.start_up_median_s": median(start_up),
         "tests.floor_median_s": median(floor),
         "tests.ratio": median(ours) / median(floor),
+        "tests.start_up_ratio": median(start_up) / median(floor),
         "tests.reps": reps,
     }
     command = "pytest " + " ".join(suite)
@@ -170,6 +204,14 @@ def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
                     str(reps),
                 ],
                 [
+                    "ours, start-up and collection only (every test deselected)",
+                    start_up_summary,
+                    fmt_s(median(start_up)),
+                    fmt_s(min(start_up)),
+                    fmt_s(max(start_up)),
+                    str(reps),
+                ],
+                [
                     "floor (empty stack, `cdk init`)",
                     floor_summary,
                     fmt_s(median(floor)),
@@ -178,13 +220,18 @@ def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
                     str(reps),
                 ],
                 ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
+                ["ratio start-up only/floor", "", fmt_ratio(median(start_up) / median(floor)), "", "", ""],
             ],
         )
     )
     section.notes = [
-        "Wall time of `python -m pytest … -q -p no:cacheprovider` in a fresh process; runs alternate. "
+        "Wall time of `python -m pytest … -q -p no:cacheprovider` in a fresh process; runs alternate "
+        "ours, start-up only, floor. "
         "Failing tests are reported in the result column, not hidden: the time is still what a developer waits.",
         "Ours runs as pyproject.toml sets pytest up, on every core (pytest-xdist: 2 workers here, each "
         "with its own emulator); the floor's one test runs in one process, as a `cdk init` project does.",
+        f"Start-up and collection only: the same command with `{' '.join(NO_TEST_SELECTED)}`, which no "
+        "test matches: the workers start, each starts its emulator and collects every test, and none runs. "
+        "The suite cannot finish sooner than this, so its ratio is the least this suite can reach.",
     ]
     return section

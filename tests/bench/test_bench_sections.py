@@ -30,6 +30,9 @@ def test_suite_reports_ours_floor_and_ratio() -> None:
     assert all_positive(row(text, "ours ("), 4)
     assert all_positive(row(text, "floor (empty stack"), 4)
     assert all_positive(row(text, "ratio ours/floor"), 1)
+    assert all_positive(row(text, "ours, start-up and collection only"), 4)
+    assert all_positive(row(text, "ratio start-up only/floor"), 1)
+    assert re.search(r"\| ours, start-up and collection only [^|]+\| \d+ deselected \|", text)
     assert re.search(r"\| ours \(`pytest [^|]+`\) \| \d+ passed", text)
     assert "| 1 passed |" in text  # the floor's single test
 

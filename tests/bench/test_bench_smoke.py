@@ -39,7 +39,9 @@ def test_synth_reports_ours_floor_and_ratio(synth: Section) -> None:
     resources, *times, runs = row(text, f"ours ({OUR_STACK})")
     assert resources > 10 and all_positive(times, 3) and runs == SMOKE.synth_reps
     assert all_positive(row(text, "floor (empty stack)")[1:], 4)  # its resource count is 0
+    assert all_positive(row(text, "floor + app.py's imports")[1:], 4)
     assert all_positive(row(text, "ratio ours/floor"), 1)
+    assert all_positive(row(text, "ratio imports only/floor"), 1)
     assert "bundling is excluded" in text.lower()
     assert synth.extra["template"]["Resources"]
 
