@@ -20,7 +20,7 @@ from signin import cli as signin_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = signin_cli.Parser(  # a mistake is one line, as the sign-in CLI's own are
         prog="make demo DEMO_ARGS=...",
         description=__doc__.splitlines()[0],
         epilog="Any other option goes to the sign-in CLI (python -m signin --help lists them), "

@@ -214,6 +214,18 @@ def say(message: str) -> None:
         _send_to_devnull(sys.stderr)
 
 
+def show(text: str = "", end: str = "\n") -> None:
+    """Text on standard output. A write that fails at once (its reader gone, a full disk, when
+    the output is unbuffered or the buffer fills) ends the run as output that could not be
+    written, with the rest sent to os.devnull; one that fails later, when the buffer is flushed,
+    is found by output_delivered()."""
+    try:
+        print(text, end=end, flush=not end)  # a prompt is flushed before the answer is read
+    except OSError:
+        _send_to_devnull(sys.stdout)
+        raise SignInError(ExitCode.USAGE, OUTPUT_GONE) from None
+
+
 def _send_to_devnull(stream: TextIO | None) -> None:
     if stream is not None:
         with contextlib.suppress(OSError, ValueError):  # closed, or no descriptor (io.UnsupportedOperation)
@@ -349,7 +361,7 @@ class TerminalSolver:
             path = save_captcha(self.directory, captcha)
         except OSError as error:
             raise SignInError(
-                ExitCode.CONFIGURATION, f"Could not write the CAPTCHA in {self.directory} ({type(error).__name__})."
+                ExitCode.USAGE, f"Could not write the CAPTCHA in {self.directory} ({type(error).__name__})."
             ) from None
         say(f"CAPTCHA {captcha.attempt} of {captcha.max_attempts} ({captcha.attempts_left} left), saved to:")
         say(f"  {path}")
@@ -384,12 +396,13 @@ def ask(prompt: str, instead: str) -> str:
     ended = SignInError(ExitCode.USAGE, f"The input ended before an answer: run this on a terminal, or {instead}.")
     if sys.stdin is None:
         raise ended  # no prompt shown
+    show(prompt, end="")  # (input's own prompt is written where a write error can't be told from a read's)
     try:
-        return input(prompt)
+        return input()
     except EOFError:
         if on_a_terminal():
             raise
-        print()  # ends the prompt's line
+        show()  # ends the prompt's line
         raise ended from None
 
 
@@ -501,7 +514,7 @@ def reset_password(idp: Any, client_id: str, name: str, metadata: dict[str, str]
     confirm_password_reset(
         idp, client_id=client_id, username=name, code=code, new_password=password, client_metadata=metadata
     )
-    print(MESSAGES["passwordReset"])
+    show(MESSAGES["passwordReset"])
 
 
 def run(args: argparse.Namespace) -> None:
@@ -540,7 +553,7 @@ def run(args: argparse.Namespace) -> None:
     finally:
         if own_directory is not None:
             shutil.rmtree(own_directory, ignore_errors=True)
-    print(describe(tokens.claims()))
+    show(describe(tokens.claims()))
     if args.tokens_file:
         try:
             write_tokens(args.tokens_file, tokens)
@@ -548,7 +561,7 @@ def run(args: argparse.Namespace) -> None:
             raise SignInError(
                 ExitCode.USAGE, f"Signed in, but could not write --tokens-file ({type(error).__name__})."
             ) from None
-        print(f"  tokens:  {args.tokens_file} (mode 0600)")
+        show(f"  tokens:  {args.tokens_file} (mode 0600)")
 
 
 OUTPUT_GONE = (
@@ -584,11 +597,7 @@ def outcome(args: argparse.Namespace) -> ExitCode:
     try:
         if sys.stdout is None:  # its descriptor closed (`>&-`): the prompts would have nowhere to go
             raise SignInError(ExitCode.USAGE, OUTPUT_GONE)
-        run(args)
-    except BrokenPipeError:  # a write found the reader of the output gone (`| head -1`)
-        output_delivered()  # the rest goes nowhere
-        say(f"error: {OUTPUT_GONE}")
-        return ExitCode.USAGE
+        run(args)  # its output goes through show(), which turns a failed write into a SignInError
     except SignInError as error:
         say(f"error: {error}")
         return error.code

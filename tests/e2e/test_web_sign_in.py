@@ -147,6 +147,14 @@ def test_wrong_answer_then_the_right_one(open_page: OpenPage, deployment: Deploy
     page = open_page()
     enter_password(page, deployment)
     expect_captcha(page)
+    # Spaces alone pass the field's `required`; they are not sent as an empty answer.
+    sent = len(traffic.responds())
+    page.get_by_label("Characters", exact=True).fill("   ")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#captcha-error")).to_have_text("Type the characters first: an empty answer isn't sent.")
+    expect(page.get_by_label("Characters", exact=True)).to_be_focused()
+    expect(page.get_by_label("Characters", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert len(traffic.responds()) == sent
     answer = deployment.pending_answer()
     page.get_by_label("Characters", exact=True).fill("WRONG" + answer[:1])
     page.get_by_role("button", name="Sign in").click()

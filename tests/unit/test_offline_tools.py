@@ -127,8 +127,8 @@ def test_make_web_refuses_a_port_that_is_not_one_in_one_line(
         web.main(["--port", port, "--workdir", str(tmp_path / "web")])
     assert refused.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1] == f"make web: error: argument --port: {port!r} is not a port from 1 to 65535"
-    assert "Traceback" not in err and not (tmp_path / "web").exists()
+    assert err == f"error: argument --port: {port!r} is not a port from 1 to 65535 (see --help)\n"  # one line
+    assert not (tmp_path / "web").exists()
 
 
 def test_a_demo_runs_cdk_log_holds_that_runs_output_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,3 +167,14 @@ def test_make_demo_refuses_a_bad_sign_in_option_before_starting_anything(
     assert refused.value.code == 2
     assert capsys.readouterr().err == "error: unrecognized arguments: --no-such-option (see --help)\n"
     assert not any(tmp_path.iterdir())
+
+
+def test_make_demo_refuses_its_own_option_without_a_value_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo DEMO_ARGS=--workdir` printed argparse's usage line before the error."""
+    monkeypatch.setattr(Emulator, "start", lambda self: pytest.fail("the emulator was started"))
+    with pytest.raises(SystemExit) as refused:
+        demo.main(["--workdir"])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err == "error: argument --workdir: expected one argument (see --help)\n"

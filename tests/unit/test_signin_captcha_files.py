@@ -117,12 +117,22 @@ def test_a_link_planted_at_the_name_is_never_followed(tmp_path: Path, monkeypatc
     assert target.read_text() == "untouched" if not dangling else not target.exists()
 
 
+def test_a_captcha_that_cannot_be_written_is_output_that_could_not_be_written(tmp_path: Path) -> None:
+    """Exit 2, as for --captcha-dir and --tokens-file; it was 8, "configuration or network"."""
+    gone = tmp_path / "removed-during-the-sign-in"
+    with pytest.raises(SignInError) as refused:
+        TerminalSolver(gone, show_preview=False)(captcha(real_png()))
+    assert refused.value.code == ExitCode.USAGE
+    assert str(refused.value) == f"Could not write the CAPTCHA in {gone} (FileNotFoundError)."
+    assert not gone.exists()
+
+
 def test_the_solver_prints_the_full_path_and_a_sized_colour_preview(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "preview_style", lambda stream: "colour")
     # (shutil is the module everyone shares: pytest's own reporter calls it, with a fallback)
     monkeypatch.setattr(cli.shutil, "get_terminal_size", lambda fallback=None: os.terminal_size((51, 24)))
-    monkeypatch.setattr("builtins.input", lambda prompt: "ANSWER")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "ANSWER")
     (tmp_path / "relative").mkdir()
 
     assert TerminalSolver(Path("relative"), show_preview=True)(captcha(real_png())) == "ANSWER"
@@ -136,7 +146,7 @@ def test_the_solver_prints_the_full_path_and_a_sized_colour_preview(tmp_path: Pa
 
 def test_no_preview_when_asked_not_to(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(cli, "preview_style", lambda stream: "colour")
-    monkeypatch.setattr("builtins.input", lambda prompt: "x")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "x")
     TerminalSolver(tmp_path, show_preview=False)(captcha(real_png()))
     assert "\x1b[" not in capsys.readouterr().err
 

@@ -267,7 +267,7 @@ def test_the_environments_region_is_checked(monkeypatch, capsys, region: str | N
 
 
 def test_a_malformed_typed_email_is_a_usage_error(monkeypatch, capsys) -> None:
-    monkeypatch.setattr("builtins.input", lambda prompt: "  ")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "  ")
     assert ends([], capsys) == (
         ExitCode.USAGE,
         "error: the email wants an email address (1 to 128 characters, no spaces)",
@@ -353,7 +353,7 @@ def test_an_empty_answer_is_asked_again_not_sent(
 
 
 def test_ctrl_c_at_a_terminal_still_cancels(monkeypatch, capsys) -> None:
-    def interrupted(prompt: str) -> str:
+    def interrupted(prompt: str = "") -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("sys.stdin", Terminal())
@@ -392,27 +392,41 @@ CLOSED_STDOUT = CLOSED_STDIN.replace("os.close(0)", "os.close(1)")
 # The CLI whose run only prints its last lines (buffered, as for a pipe) and returns, as after a
 # sign-in: its output is written when main ends or Python exits.
 PRINTS_AT_THE_END = (
-    "import sys; from signin import cli; cli.run = lambda args: print('  tokens:  ...'); sys.exit(cli.main())"
+    "import sys; from signin import cli; cli.run = lambda args: cli.show('  tokens:  ...'); sys.exit(cli.main())"
 )
 
 
 @pytest.mark.parametrize(
-    "stdout", ["closed", "reader-gone-at-a-prompt", "reader-gone-at-the-end", "full-disk", "reader-gone-for-both"]
+    "stdout",
+    [
+        "closed",
+        "reader-gone-at-a-prompt",
+        "reader-gone-at-the-end",
+        "full-disk",
+        "full-disk-at-a-prompt",
+        "full-disk-unbuffered",
+        "reader-gone-for-both",
+    ],
 )
 def test_the_real_process_whose_output_fails_exits_2_in_one_line(stdout: str) -> None:
     """With fd 1 closed (`>&-`) Python starts with sys.stdout None, and input() raised RuntimeError:
     "something unexpected". A pipe's or a file's output is buffered until full or until Python
     exits, so a reader that went away (`| head -1`) or a full disk made the exit's flush print
-    Python's "Exception ignored" traceback and exit 120, after whatever the CLI had said. Now one
-    line on stderr, exit 2: what went wrong first (input ending at the prompt, then no one
-    reading), or the output lost; and with stderr gone too (`2>&1 | head -1`), still exit 2."""
-    if stdout == "full-disk" and not Path("/dev/full").exists():
+    Python's "Exception ignored" traceback and exit 120, after whatever the CLI had said; with
+    PYTHONUNBUFFERED set, a full disk failed the write itself: "something unexpected (OSError)".
+    Now one line on stderr, exit 2, the output lost, found at the prompt (flushed before the
+    answer is read) or at the end; and with stderr gone too (`2>&1 | head -1`), still exit 2."""
+    if stdout.startswith("full-disk") and not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
-    entry = ["-c", PRINTS_AT_THE_END] if stdout in ("reader-gone-at-the-end", "full-disk") else ["-m", "signin"]
+    prints_at_the_end = stdout in ("reader-gone-at-the-end", "full-disk", "full-disk-unbuffered")
+    entry = ["-c", PRINTS_AT_THE_END] if prints_at_the_end else ["-m", "signin"]
     entry = ["-c", CLOSED_STDOUT] if stdout == "closed" else entry
     options = ["--region", "us-east-1", "--user-pool-id", "us-east-1_Abc", "--client-id", "a"]  # then the Email prompt
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # a pipe's output buffered
+    if stdout.endswith("-unbuffered"):
+        environment["PYTHONUNBUFFERED"] = "1"
     output = None
-    if stdout == "full-disk":
+    if stdout.startswith("full-disk"):
         output = os.open("/dev/full", os.O_WRONLY)
     elif stdout.startswith("reader-gone"):
         read_end, output = os.pipe()
@@ -424,13 +438,12 @@ def test_the_real_process_whose_output_fails_exits_2_in_one_line(stdout: str) ->
         stdout=output,
         stderr=output if stdout == "reader-gone-for-both" else subprocess.PIPE,
         text=True,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # a pipe's output buffered
+        env=environment,
     ) as process:
         if output is not None:
             os.close(output)
         _, stderr = process.communicate(timeout=60)
-    said = input_ended("pass --username") if stdout.startswith("reader-gone-at-a") else f"error: {cli.OUTPUT_GONE}"
-    said = None if stdout == "reader-gone-for-both" else said + "\n"  # one line, or none to be seen
+    said = None if stdout == "reader-gone-for-both" else f"error: {cli.OUTPUT_GONE}\n"  # one line, or none to be seen
     assert (process.returncode, stderr) == (ExitCode.USAGE, said)
 
 
@@ -486,7 +499,7 @@ def test_the_captcha_directory_after_the_run(
         raise SignInError(ExitCode.CAPTCHA_FAILED, MESSAGES["captchaFailed"])
 
     monkeypatch.setattr(cli, "sign_in", sign_in_to_the_captcha)
-    monkeypatch.setattr("builtins.input", lambda prompt: "WRONG")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "WRONG")
     monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
     argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"]
     argv += [] if own_directory else ["--captcha-dir", str(tmp_path / "mine")]

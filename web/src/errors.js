@@ -44,6 +44,7 @@ export const MESSAGES = Object.freeze({ ...shared.messages });
 
 /** The page's own check, before anything is sent: the new password typed twice must match. */
 export const PASSWORDS_DIFFER = "The two passwords don't match. Type the same new password in both fields.";
+export const NO_ANSWER = "Type the characters first: an empty answer isn't sent.";
 
 /** The message for a wrong answer when the pool sent another CAPTCHA. */
 export function wrongAnswerMessage(attemptsLeft) {

@@ -15,7 +15,7 @@ import {
   setNewPassword,
   start,
 } from "./auth.js";
-import { explain, MESSAGES, PASSWORDS_DIFFER, wrongAnswerMessage } from "./errors.js";
+import { explain, MESSAGES, NO_ANSWER, PASSWORDS_DIFFER, wrongAnswerMessage } from "./errors.js";
 import { PROVIDERS } from "./providers.js";
 import { clearWidget, solveChallenge } from "./widget.js";
 
@@ -344,12 +344,20 @@ async function onAnswer(event) {
   event.preventDefault();
   if (current?.format === "provider") return; // the widget's token is sent by itself
   if (!captchaStep.reportValidity()) return;
+  const typed = answerField.value.trim();
+  if (typed === "") {
+    // `required` lets spaces alone through, and sent trimmed they would spend an attempt.
+    answerField.value = "";
+    setError("captcha-error", NO_ANSWER, answerField);
+    answerField.focus();
+    return;
+  }
   const previous = current;
   await busy(captchaStep, "Checking your answer…", async () => {
     try {
       credentials = null;
       $("captcha-alternatives").hidden = true;
-      const outcome = await answer(answerField.value.trim(), metadata());
+      const outcome = await answer(typed, metadata());
       // Another round: the last answer was wrong and attempts are left (AWS allows three).
       await proceed(outcome, {
         message: nextRoundMessage(previous, outcome.captcha),
