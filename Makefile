@@ -139,7 +139,7 @@ deploy: install ## Deploy to the AWS account and region of your credentials
 destroy: install ## Delete the stack (the pool stays unless deployed with sandbox=true)
 	$(CDK) destroy --no-notices $(CDK_ARGS)
 
-bench: install ## Benchmarks: time and cost beside their floors (writes bench/RESULTS.md)
+bench: install browser ## Benchmarks: time and cost beside their floors (writes bench/RESULTS.md)
 	$(PY) -m bench --write
 
 # The attack harness's learned attackers need torch (CPU build, ~1 GB installed): its own

@@ -25,7 +25,7 @@ from bench.common import ROOT, Section, trigger_settings
 from bench.cost import cost_section
 from bench.deploy import offline_deploy_section
 from bench.size import size_section
-from bench.synth import suite_section, synth_section, synth_template
+from bench.synth import suite_section, synth_section, synth_template, whole_suite_section
 from bench.triggers import triggers_section
 from offline.emulator import path_with_pinned_node
 from offline.local_aws import local_trigger_environment
@@ -33,7 +33,7 @@ from offline.local_aws import local_trigger_environment
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "RESULTS.md"
 STRENGTH_SCRIPT = BENCH_DIR / "captcha_strength.py"
-SECTIONS = ("synth", "tests", "triggers", "size", "cost", "strength", "deploy")
+SECTIONS = ("synth", "tests", "whole", "triggers", "size", "cost", "strength", "deploy")
 VERSIONED = ("aws-cdk-lib", "constructs", "cdk-nag", "captcha", "pillow", "aws-lambda-powertools", "pytest")
 
 
@@ -43,6 +43,7 @@ class Counts:
 
     synth_reps: int
     suite_reps: int
+    whole_reps: int
     warm_calls: int
     create_calls: int
     audio_calls: int
@@ -51,10 +52,24 @@ class Counts:
 
 
 FULL = Counts(
-    synth_reps=5, suite_reps=5, warm_calls=2000, create_calls=1000, audio_calls=20, cold_reps=5, strength_samples=None
+    synth_reps=5,
+    suite_reps=5,
+    whole_reps=3,
+    warm_calls=2000,
+    create_calls=1000,
+    audio_calls=20,
+    cold_reps=5,
+    strength_samples=None,
 )
 SMOKE = Counts(
-    synth_reps=1, suite_reps=1, warm_calls=20, create_calls=5, audio_calls=2, cold_reps=1, strength_samples=1
+    synth_reps=1,
+    suite_reps=1,
+    whole_reps=1,
+    warm_calls=20,
+    create_calls=5,
+    audio_calls=2,
+    cold_reps=1,
+    strength_samples=1,
 )
 
 
@@ -133,6 +148,8 @@ def run_sections(selected: Sequence[str], counts: Counts, emit: Callable[[Sectio
         add(synth)
     if "tests" in selected:
         add(suite_section(counts.suite_reps))
+    if "whole" in selected:
+        add(whole_suite_section(counts.whole_reps))
     if "triggers" in selected or "cost" in selected:
         template = template if template is not None else synth_template()
         with ExitStack() as stack:

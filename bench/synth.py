@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +56,11 @@ PYTEST_FLAGS = ("-q", "-p", "no:cacheprovider")
 # Start-up and collection only: the same run with every test deselected by a name none has.
 # pytest then exits 5 ("no tests ran") after starting its workers and collecting every test.
 NO_TEST_SELECTED = ("-k", "no_test_has_this_name")
+# What `make test` runs: the page's unit tests (web/package.json's test script), then pytest
+# without the benchmark harness's smoke runs (those are `make bench-test`).
+WHOLE_SUITE = ("--ignore=tests/bench",)
+WHOLE_SUITE_TARGET_S = 100.0
+_NODE_TEST_COUNT = re.compile(r"^(?:ℹ|#) (pass|fail) (\d+)$", re.MULTILINE)  # spec or TAP reporter
 
 
 def _synth_once(app_dir: Path, stack: str, script: str = "app.py") -> tuple[float, dict[str, Any]]:
@@ -233,5 +240,72 @@ def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
         f"Start-up and collection only: the same command with `{' '.join(NO_TEST_SELECTED)}`, which no "
         "test matches: the workers start, each starts its emulator and collects every test, and none runs. "
         "The suite cannot finish sooner than this, so its ratio is the least this suite can reach.",
+    ]
+    return section
+
+
+def _cpu_of_children() -> float:
+    """User + system seconds of every child this process has waited for, and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _page_tests_once() -> str:
+    """`cd web && node --test`, as `make test` runs it; its counts, failures included."""
+    node = shutil.which("node") or "node"
+    result = subprocess.run([node, "--test"], cwd=ROOT / "web", capture_output=True, text=True, check=False)
+    counts = dict(_NODE_TEST_COUNT.findall(result.stdout))
+    if "pass" not in counts:
+        raise RuntimeError(f"node --test exited {result.returncode}:\n{(result.stdout + result.stderr)[-2000:]}")
+    failed = int(counts.get("fail", "0"))
+    return f"{counts['pass']} passed" + (f", {failed} failed" if failed else "")
+
+
+def whole_suite_section(reps: int, suite: Sequence[str] = WHOLE_SUITE) -> Section:
+    """`make test`'s two commands, run back to back `reps` times: wall and CPU time."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    page = summary = ""
+    for _ in range(reps):
+        cpu_before = _cpu_of_children()
+        start = time.perf_counter()
+        page = _page_tests_once()
+        _, summary = _pytest_once(suite, ROOT)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_cpu_of_children() - cpu_before)
+    section = Section(title="1c. Tests: the whole of `make test` (end-to-end and browser tests included)")
+    section.figures = {
+        "whole.median_s": median(walls),
+        "whole.cpu_median_s": median(cpus),
+        "whole.reps": reps,
+    }
+    command = "pytest " + " ".join(suite)
+    section.tables.append(
+        Table(
+            headers=["run", "result", "median s", "min s", "max s", "CPU median s", "runs"],
+            rows=[
+                [
+                    f"`node --test` (web/), then `{command}`",
+                    f"page: {page}; pytest: {summary}",
+                    fmt_s(median(walls)),
+                    fmt_s(min(walls)),
+                    fmt_s(max(walls)),
+                    fmt_s(median(cpus)),
+                    str(reps),
+                ],
+                ["target", "", f"≤ {WHOLE_SUITE_TARGET_S:.0f}", "", "", "", ""],
+            ],
+        )
+    )
+    bytecode = "set" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "not set"
+    section.notes = [
+        "Wall time of both commands back to back, installs warm; a failing test is reported in the result "
+        "column, and its time still counts. The end-to-end tests deploy with the real CDK CLI to the local "
+        "emulator once (pytest-xdist's controller) and drive a headless Chromium; the browser the run finds "
+        "is `make test`'s (`make browser`).",
+        "CPU: user and system seconds of every process the runs waited for (pytest and its workers, the "
+        "emulators and the triggers they run, the CDK CLI, the browser), the median over the runs.",
+        f"PYTHONDONTWRITEBYTECODE is {bytecode} here: where it is set, no process writes byte-code caches, so "
+        "each compiles the test modules and rewrites their asserts again.",
     ]
     return section

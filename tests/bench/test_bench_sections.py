@@ -16,7 +16,7 @@ import pytest
 from bench.common import ROOT
 from bench.run import SMOKE, STRENGTH_SCRIPT, captcha_strength_section
 from bench.size import size_section
-from bench.synth import suite_section
+from bench.synth import suite_section, whole_suite_section
 from tests.bench.tables import all_positive, row
 
 # The offline suite takes ~40 s by itself; the smoke run times one small test file against the
@@ -35,6 +35,16 @@ def test_suite_reports_ours_floor_and_ratio() -> None:
     assert re.search(r"\| ours, start-up and collection only [^|]+\| \d+ deselected \|", text)
     assert re.search(r"\| ours \(`pytest [^|]+`\) \| \d+ passed", text)
     assert "| 1 passed |" in text  # the floor's single test
+
+
+def test_whole_suite_reports_make_tests_time_cpu_and_target() -> None:
+    """On a small file, not the whole suite again: the same two commands and figures."""
+    section = whole_suite_section(SMOKE.whole_reps, suite=SMOKE_SUITE)
+    text = section.render()
+    assert all_positive(row(text, "`node --test` (web/)"), 5)  # median, min, max, CPU, runs
+    assert re.search(r"\| page: \d+ passed; pytest: \d+ passed \|", text)
+    assert "| target |  | ≤ 100 |" in text
+    assert section.figures["whole.cpu_median_s"] > 0
 
 
 def test_size_reports_bundle_and_handler() -> None:
