@@ -22,6 +22,7 @@ from signin import cli as signin_cli
 def main(argv: list[str] | None = None) -> int:
     parser = signin_cli.Parser(  # a mistake is one line, as the sign-in CLI's own are
         prog="make demo DEMO_ARGS=...",
+        help_hint="make demo DEMO_ARGS=--help",
         description=__doc__.splitlines()[0],
         epilog="Any other option goes to the sign-in CLI (python -m signin --help lists them), "
         "e.g. DEMO_ARGS='--tokens-file tokens.json'.",
@@ -31,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args, signin_args = parser.parse_known_args(argv)
     # The sign-in CLI's own options go through to it: refused now, not after the deploy.
     placeholders = {"UserPoolId": "us-east-1_Placeholder0", "UserPoolClientId": "placeholder0"}
-    signin_cli.parse_args(_signin_args("http://127.0.0.1:1", placeholders, args, signin_args))
+    signin_cli.parse_args(
+        _signin_args("http://127.0.0.1:1", placeholders, args, signin_args), help_hint="python -m signin --help"
+    )
 
     started = time.monotonic()
     emulator = Emulator(workdir=args.workdir)

@@ -47,7 +47,7 @@ def tcp_port(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="make web", description=__doc__.splitlines()[0])  # a mistake is one line
+    parser = Parser(prog="make web", description=__doc__.splitlines()[0], help_hint="make web WEB_ARGS=--help")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".demo" / "web", help="emulator state and logs")
     parser.add_argument("--port", type=tcp_port, default=5173, help="the page's port on 127.0.0.1")
     args = parser.parse_args(argv)

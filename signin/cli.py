@@ -131,13 +131,20 @@ def username(value: str) -> str:
 
 
 class Parser(argparse.ArgumentParser):
+    """argparse's, but a mistake is one line, naming where the help is (`help_hint`)."""
+
+    def __init__(self, *args: Any, help_hint: str = "--help", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_hint = help_hint
+
     def error(self, message: str) -> NoReturn:
         """One line, exit code 2 (argparse's own prints the whole usage first)."""
-        self.exit(int(ExitCode.USAGE), f"error: {message} (see --help)\n")
+        self.exit(int(ExitCode.USAGE), f"error: {message} (see {self.help_hint})\n")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, help_hint: str = "--help") -> argparse.Namespace:
     parser = Parser(
+        help_hint=help_hint,
         prog="python -m signin",
         description="Sign in to a Cognito pool whose sign-in is password (SRP) first, then a CAPTCHA.",
         epilog=EPILOG,
@@ -553,14 +560,16 @@ def run(args: argparse.Namespace) -> None:
     finally:
         if own_directory is not None:
             shutil.rmtree(own_directory, ignore_errors=True)
-    show(describe(tokens.claims()))
-    if args.tokens_file:
+    unwritten = None
+    if args.tokens_file:  # before anything is printed, which may fail: the tokens cost a CAPTCHA
         try:
             write_tokens(args.tokens_file, tokens)
         except OSError as error:
-            raise SignInError(
-                ExitCode.USAGE, f"Signed in, but could not write --tokens-file ({type(error).__name__})."
-            ) from None
+            unwritten = f"Signed in, but could not write --tokens-file ({type(error).__name__})."
+    show(describe(tokens.claims()))
+    if unwritten:
+        raise SignInError(ExitCode.USAGE, unwritten)
+    if args.tokens_file:
         show(f"  tokens:  {args.tokens_file} (mode 0600)")
 
 

@@ -6,6 +6,7 @@ How fast anything is, is never judged: a slow machine must not fail the suite.
 from __future__ import annotations
 
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from bench.common import ROOT
 from bench.run import SMOKE, STRENGTH_SCRIPT, captcha_strength_section
 from bench.size import size_section
-from bench.synth import suite_section, whole_suite_section
+from bench.synth import REAPER, suite_section, whole_suite_section
 from tests.bench.tables import all_positive, row
 
 # The offline suite takes ~40 s by itself; the smoke run times one small test file against the
@@ -95,3 +96,27 @@ def test_entry_point_rejects_unknown_sections() -> None:
         [sys.executable, "-m", "bench", "--sections", "nope"], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 2 and "unknown sections" in result.stderr
+
+
+def test_the_make_test_runs_cpu_counts_processes_that_outlive_their_parent() -> None:
+    """A grandchild that burns CPU after its parent exited (as the emulator's Lambda workers
+    do, stopped with its process group) is reaped by REAPER, so its time reaches this process."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("no subreaper outside Linux")
+    burn = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    time.sleep(0.2)  # its parent has exited by now\n"
+        "    start = time.process_time()\n"
+        "    while time.process_time() - start < 0.5:\n"
+        "        pass\n"
+        "    os._exit(0)\n"
+        "os._exit(3)\n"
+    )
+    for wrapper, counted in (([sys.executable, "-c", REAPER], True), ([], False)):
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before = usage.ru_utime + usage.ru_stime
+        code = subprocess.run([*wrapper, sys.executable, "-c", burn], check=False).returncode
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert code == 3  # the command's own exit code
+        assert ((usage.ru_utime + usage.ru_stime - before) >= 0.5) == counted, wrapper

@@ -154,6 +154,7 @@ def test_wrong_answer_then_the_right_one(open_page: OpenPage, deployment: Deploy
     expect(page.locator("#captcha-error")).to_have_text("Type the characters first: an empty answer isn't sent.")
     expect(page.get_by_label("Characters", exact=True)).to_be_focused()
     expect(page.get_by_label("Characters", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Characters", exact=True)).to_have_value("")
     assert len(traffic.responds()) == sent
     answer = deployment.pending_answer()
     page.get_by_label("Characters", exact=True).fill("WRONG" + answer[:1])

@@ -127,7 +127,7 @@ def test_make_web_refuses_a_port_that_is_not_one_in_one_line(
         web.main(["--port", port, "--workdir", str(tmp_path / "web")])
     assert refused.value.code == 2
     err = capsys.readouterr().err
-    assert err == f"error: argument --port: {port!r} is not a port from 1 to 65535 (see --help)\n"  # one line
+    assert err == f"error: argument --port: {port!r} is not a port from 1 to 65535 (see make web WEB_ARGS=--help)\n"
     assert not (tmp_path / "web").exists()
 
 
@@ -165,7 +165,7 @@ def test_make_demo_refuses_a_bad_sign_in_option_before_starting_anything(
     with pytest.raises(SystemExit) as refused:
         demo.main(["--workdir", str(tmp_path), "--no-such-option"])
     assert refused.value.code == 2
-    assert capsys.readouterr().err == "error: unrecognized arguments: --no-such-option (see --help)\n"
+    assert capsys.readouterr().err == "error: unrecognized arguments: --no-such-option (see python -m signin --help)\n"
     assert not any(tmp_path.iterdir())
 
 
@@ -177,4 +177,5 @@ def test_make_demo_refuses_its_own_option_without_a_value_in_one_line(
     with pytest.raises(SystemExit) as refused:
         demo.main(["--workdir"])
     assert refused.value.code == 2
-    assert capsys.readouterr().err == "error: argument --workdir: expected one argument (see --help)\n"
+    said = "error: argument --workdir: expected one argument (see make demo DEMO_ARGS=--help)\n"
+    assert capsys.readouterr().err == said

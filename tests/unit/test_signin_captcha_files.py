@@ -117,7 +117,7 @@ def test_a_link_planted_at_the_name_is_never_followed(tmp_path: Path, monkeypatc
     assert target.read_text() == "untouched" if not dangling else not target.exists()
 
 
-def test_a_captcha_that_cannot_be_written_is_output_that_could_not_be_written(tmp_path: Path) -> None:
+def test_a_captcha_file_that_cannot_be_written_is_exit_2(tmp_path: Path) -> None:
     """Exit 2, as for --captcha-dir and --tokens-file; it was 8, "configuration or network"."""
     gone = tmp_path / "removed-during-the-sign-in"
     with pytest.raises(SignInError) as refused:

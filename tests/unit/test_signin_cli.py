@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import re
 import secrets
@@ -529,6 +530,27 @@ def test_an_unwritable_tokens_file(local_aws_endpoint: str, pool: str, tmp_path:
     out, err = capsys.readouterr()
     assert out.startswith("Signed in.")
     assert err.strip().splitlines()[-1] == "error: Signed in, but could not write --tokens-file (PermissionError)."
+
+
+def test_the_tokens_are_saved_even_when_the_output_then_fails(
+    local_aws_endpoint: str, pool: str, tmp_path: Path, monkeypatch
+) -> None:
+    """With PYTHONUNBUFFERED and a full disk, printing the claims failed before --tokens-file was
+    written: tokens that had cost a CAPTCHA were lost."""
+    payload = base64.urlsafe_b64encode(b'{"sub":"abc","email":"j@e.com","exp":1}').decode().rstrip("=")
+    tokens = Tokens(id_token=f"h.{payload}.s", access_token="d", refresh_token=None, expires_in=1)
+    monkeypatch.setattr(cli, "sign_in", lambda idp, **_: tokens)
+    monkeypatch.setenv(PASSWORD_ENV, "Any-password-123!")
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    saved = tmp_path / "tokens.json"
+    argv = [*cli_args(local_aws_endpoint, pool), "--client-id", "abc", "--username", "j@e.com"]
+    assert main([*argv, "--tokens-file", str(saved)]) == ExitCode.USAGE
+    assert json.loads(saved.read_text())["IdToken"] == tokens.id_token
 
 
 @pytest.mark.parametrize(
