@@ -86,6 +86,11 @@ def _synth_once(app_dir: Path, stack: str, script: str = "app.py") -> tuple[floa
     return elapsed, template
 
 
+def _timing_row(label: str, second: str, times: Sequence[float]) -> list[str]:
+    """A table row: its label, one cell of its own, then median, min, max and the run count."""
+    return [label, second, fmt_s(median(times)), fmt_s(min(times)), fmt_s(max(times)), str(len(times))]
+
+
 def synth_template() -> dict[str, Any]:
     """Our synthesized template, for sections that need the configured functions."""
     return _synth_once(ROOT, OUR_STACK)[1]
@@ -122,23 +127,9 @@ def synth_section(reps: int) -> Section:
         Table(
             headers=["app", "resources", "median s", "min s", "max s", "runs"],
             rows=[
-                [
-                    f"ours ({OUR_STACK})",
-                    str(resources),
-                    fmt_s(median(ours)),
-                    fmt_s(min(ours)),
-                    fmt_s(max(ours)),
-                    str(reps),
-                ],
-                [
-                    "floor + app.py's imports (empty stack)",
-                    "0",
-                    fmt_s(median(imports)),
-                    fmt_s(min(imports)),
-                    fmt_s(max(imports)),
-                    str(reps),
-                ],
-                ["floor (empty stack)", "0", fmt_s(median(floor)), fmt_s(min(floor)), fmt_s(max(floor)), str(reps)],
+                _timing_row(f"ours ({OUR_STACK})", str(resources), ours),
+                _timing_row("floor + app.py's imports (empty stack)", "0", imports),
+                _timing_row("floor (empty stack)", "0", floor),
                 ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
                 ["ratio imports only/floor", "", fmt_ratio(median(imports) / median(floor)), "", "", ""],
             ],
@@ -228,30 +219,9 @@ def suite_section(reps: int, suite: Sequence[str] = OFFLINE_SUITE) -> Section:
         Table(
             headers=["suite", "result", "median s", "min s", "max s", "runs"],
             rows=[
-                [
-                    f"ours (`{command}`)",
-                    ours_summary,
-                    fmt_s(median(ours)),
-                    fmt_s(min(ours)),
-                    fmt_s(max(ours)),
-                    str(reps),
-                ],
-                [
-                    "ours, start-up and collection only (every test deselected)",
-                    start_up_summary,
-                    fmt_s(median(start_up)),
-                    fmt_s(min(start_up)),
-                    fmt_s(max(start_up)),
-                    str(reps),
-                ],
-                [
-                    "floor (empty stack, `cdk init`)",
-                    floor_summary,
-                    fmt_s(median(floor)),
-                    fmt_s(min(floor)),
-                    fmt_s(max(floor)),
-                    str(reps),
-                ],
+                _timing_row(f"ours (`{command}`)", ours_summary, ours),
+                _timing_row("ours, start-up and collection only (every test deselected)", start_up_summary, start_up),
+                _timing_row("floor (empty stack, `cdk init`)", floor_summary, floor),
                 ["ratio ours/floor", "", fmt_ratio(median(ours) / median(floor)), "", "", ""],
                 ["ratio start-up only/floor", "", fmt_ratio(median(start_up) / median(floor)), "", "", ""],
             ],
