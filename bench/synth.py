@@ -72,6 +72,7 @@ NO_TEST_SELECTED = ("-k", "no_test_has_this_name")
 # without the benchmark harness's smoke runs (those are `make bench-test`).
 WHOLE_SUITE = ("--ignore=tests/bench",)
 WHOLE_SUITE_TARGET_S = 100.0
+_REAPER_ELAPSED = re.compile(r"^reaper: the command took ([\d.]+) s$", re.MULTILINE)
 _NODE_TEST_COUNT = re.compile(r"^(?:ℹ|#) (pass|fail) (\d+)$", re.MULTILINE)  # spec or TAP reporter
 
 
@@ -179,6 +180,8 @@ def _pytest_once(
         check=False,
     )
     elapsed = time.perf_counter() - start
+    if reaper:  # the command's own time, as its caller (make) waits for it
+        elapsed = float(_REAPER_ELAPSED.findall(result.stderr)[-1])
     summary = _pytest_summary(result.stdout)
     if selects_none:
         if result.returncode != 5:  # 5 = no tests ran, as asked
@@ -250,12 +253,15 @@ def _cpu_of_children() -> float:
 # emulator's Lambda workers, stopped with its process group) is handed to this wrapper instead of
 # init, and reaped here, so its CPU time reaches the bench's RUSAGE_CHILDREN through the wrapper.
 # prctl through ctypes: the standard library has no call for it, and this one figure doesn't
-# justify a dependency. Elsewhere the command runs as it is. It exits with the command's code.
+# justify a dependency. Elsewhere the command runs as it is. It exits with the command's code,
+# and its last line on stderr is the command's own wall time (reaping after it not included).
 REAPER = """\
 import ctypes, os, subprocess, sys, time
 
 adopting = sys.platform.startswith("linux") and ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0
+start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], check=False).returncode
+print(f"\\nreaper: the command took {time.perf_counter() - start:.6f} s", file=sys.stderr, flush=True)
 deadline = time.monotonic() + 10  # for those still stopping; one still running after is left
 while adopting:
     try:
@@ -291,8 +297,9 @@ def whole_suite_section(reps: int, suite: Sequence[str] = WHOLE_SUITE) -> Sectio
         cpu_before = _cpu_of_children()
         start = time.perf_counter()
         page = _page_tests_once()
-        _, summary = _pytest_once(suite, ROOT, flags=(), reaper=True)
-        walls.append(time.perf_counter() - start)
+        page_s = time.perf_counter() - start
+        pytest_s, summary = _pytest_once(suite, ROOT, flags=(), reaper=True)
+        walls.append(page_s + pytest_s)
         cpus.append(_cpu_of_children() - cpu_before)
     section = Section(title="1c. Tests: the whole of `make test` (end-to-end and browser tests included)")
     section.figures = {
