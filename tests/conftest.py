@@ -17,6 +17,7 @@ everything in one process.
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -111,6 +112,22 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return None  # xdist's default: a worker per core
 
 
+_REORDER_FLAGS = ("--loadscope-reorder", "--no-loadscope-reorder")
+
+
+def _loadscope_reorder(config: pytest.Config, deploys: bool) -> bool:
+    """xdist's largest-unit-first, unless the run holds end-to-end tests (see add_node_collection).
+    Either of xdist's flags, given on the command line, in PYTEST_ADDOPTS or in addopts, rules."""
+    given = [
+        *config.invocation_params.args,
+        *shlex.split(os.environ.get("PYTEST_ADDOPTS", "")),
+        *config.getini("addopts"),
+    ]
+    if any(arg in _REORDER_FLAGS for arg in given):
+        return bool(config.option.loadscopereorder)
+    return not deploys
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """xdist's load-by-scope scheduling with our units (_work_unit). Written here because its
     own grouping (`--dist loadgroup`) renames test ids, which pytest 9 no longer allows: the
@@ -126,7 +143,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             starts its synths at once. With them, in _order's order: the largest first had the
             end-to-end tests' workers wait for the deployment while other tests were left to do."""
             deploys = any(nodeid.startswith("tests/e2e/") for nodeid in collection)
-            config.option.loadscopereorder = not deploys
+            config.option.loadscopereorder = _loadscope_reorder(config, deploys)
             super().add_node_collection(node, collection)
 
     return WorkUnitScheduling(config, log)

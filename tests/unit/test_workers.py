@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from signin.project import ROOT
-from tests.conftest import _work_unit, pytest_xdist_auto_num_workers
+from tests.conftest import _loadscope_reorder, _work_unit, pytest_xdist_auto_num_workers
 from tests.e2e.shared import RECORD, STANDIN_SECRET, ControllerDeployment, shared_record
 
 
@@ -58,6 +58,34 @@ def test_a_file_runs_in_one_process() -> None:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-2000:]
     assert " passed" in result.stdout and "worker" not in result.stdout  # xdist's "created: N/N workers"
+
+
+@pytest.mark.parametrize(
+    ("args", "addopts", "ini", "parsed", "deploys", "reorder"),
+    [
+        ((), "", [], True, False, True),  # xdist's default: the largest unit first
+        ((), "", [], True, True, False),  # end-to-end tests: in _order's order
+        (("--loadscope-reorder",), "", [], True, True, True),  # the user's flag rules
+        ((), "--no-loadscope-reorder", [], False, False, False),
+        ((), "", ["--no-loadscope-reorder"], False, False, False),
+    ],
+)
+def test_xdists_reorder_flag_given_by_the_user_rules(
+    args: tuple[str, ...],
+    addopts: str,
+    ini: list[str],
+    parsed: bool,
+    deploys: bool,
+    reorder: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PYTEST_ADDOPTS", addopts)
+    config = SimpleNamespace(
+        invocation_params=SimpleNamespace(args=args),
+        option=SimpleNamespace(loadscopereorder=parsed),
+        getini=lambda name: ini if name == "addopts" else [],
+    )
+    assert _loadscope_reorder(config, deploys) is reorder  # type: ignore[arg-type]
 
 
 def test_end_to_end_files_spread_but_the_browsers_stay_together() -> None:
