@@ -177,13 +177,15 @@ def _counter() -> FailureCounter:
 
 def apply_counter(decision: Decision, account: str, counter: Callable[[], FailureCounter]) -> Decision:
     """The counter's part: refuse a locked account at the start of a sign-in, count one failure
-    when a proved password reaches the CAPTCHA, clear it when the CAPTCHA is solved. Known and
-    unknown usernames take exactly the same path. `counter` is called only on those steps, so a
-    new container whose first call is another step (a wrong answer, a refusal) makes no client."""
+    when a proved password reaches the CAPTCHA (refused, counted, if a lock began since the sign-in
+    started: sign-ins opened at once before a lock don't all get their CAPTCHAs), clear it when the
+    CAPTCHA is solved. Known and unknown usernames take exactly the same path. `counter` is called
+    only on those steps, so a new container whose first call is another step (a wrong answer, a
+    refusal) makes no client."""
     if decision.challenge_name == PASSWORD_VERIFIER and counter().locked_for(account) > 0:
         raise SignInLocked()
-    if decision.reason == "password_verified":
-        counter().record_failure(account)
+    if decision.reason == "password_verified" and counter().record_failure(account).locked:
+        raise SignInLocked()
     if decision.issue_tokens:
         counter().reset(account)
     return decision

@@ -16,6 +16,13 @@ there is no read-modify-write. The two conditions of a failure are each other's 
 (but for the mark, below), so one holds: the one for a person's sign-in (no recent record) is
 tried first, and costs one request; a run of failures costs two.
 
+Refused while locked: Define checks the lock when a sign-in starts, but a sign-in started before
+the lock began proves its password later. So the count reports whether a lock was already running
+when it was counted, from the record as the same atomic update found it (ReturnValues ALL_OLD),
+and Define refuses that sign-in. However many sign-ins are opened at once, at most `threshold`
+reach the CAPTCHA before a lock, and one more after each lock ends. A refused sign-in is still
+counted: a longer lock, never a missed failure.
+
 Sent twice, counted once: the client retries a request whose answer was lost (a timeout, a
 dropped connection), as botocore does, and DynamoDB may have applied the first. Each failure
 marks the record with its own random id, and the counting update requires another's mark; when
@@ -71,6 +78,12 @@ class Policy:
         return int(min(self.max_backoff, self.backoff * 2**doublings))
 
 
+@dataclass(frozen=True)
+class Failure:
+    count: int  # the count this failure brought the username to
+    locked: bool  # a lock was running when it was counted: refuse its sign-in
+
+
 class FailureCounter:
     def __init__(
         self,
@@ -106,8 +119,9 @@ class FailureCounter:
         until = _number(item, "locked_until") if "locked_until" in item else 0
         return max(0, until - int(self._clock()))
 
-    def record_failure(self, username: str) -> int:
-        """Count one failed sign-in; returns the count it brought the username to."""
+    def record_failure(self, username: str) -> Failure:
+        """Count one failed sign-in: the count it brought the username to, and whether the
+        username was already locked."""
         now = int(self._clock())
         key = self._item_key(username)
         recent = now - self._policy.window
@@ -120,12 +134,12 @@ class FailureCounter:
             ":exp": {"N": str(expires)},
             ":mark": mark,
         }
-        failures = 0
         for _ in range(3):  # each race costs one more try: a fresh record appeared, or went stale
             try:
                 # A person's sign-in finds no record (a success deleted it) or a stale one, so
-                # this is tried first: one request. Start again from one.
-                item = self._call(
+                # this is tried first: one request. Start again from one. Its condition holds only
+                # where any lock ended a window ago.
+                self._call(
                     "UpdateItem",
                     Key=key,
                     UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp, mark = :mark "
@@ -133,33 +147,43 @@ class FailureCounter:
                     ConditionExpression="attribute_not_exists(pk) OR "
                     "(NOT last_failure > :recent AND NOT locked_until > :recent)",
                     ExpressionAttributeValues=values,
-                    ReturnValues="ALL_NEW",
                 )
+                failure = Failure(1, locked=False)
             except _ConditionFailed:
                 try:  # the previous failure, or the end of the lock, is recent: go on counting
-                    item = self._call(
+                    before = self._call(
                         "UpdateItem",
                         Key=key,
                         UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp, mark = :mark",
                         ConditionExpression="(last_failure > :recent OR locked_until > :recent) AND NOT mark = :mark",
                         ExpressionAttributeValues=values,
-                        ReturnValues="ALL_NEW",
-                    )
+                        ReturnValues="ALL_OLD",
+                    ).get("Attributes")
+                    failure = Failure(_number(before, "failures") + 1, self._locked(before, now))
                 except _ConditionFailed:
                     # The record went stale or was deleted meanwhile (try again), or carries this
                     # failure's mark: an earlier send of one of these updates was applied.
                     current = self._call("GetItem", Key=key, ConsistentRead=True).get("Item") or {}
                     if current.get("mark") != mark:
                         continue
-                    item = {"Attributes": current}
-            failures = _number(item.get("Attributes"), "failures")
+                    # The record before it is gone: judged from the record now, whose last failure
+                    # is this one or a later one, as if this failure were its last (stricter).
+                    count = _number(current, "failures")
+                    failure = Failure(count, self._locked({**current, "failures": {"N": str(count - 1)}}, now))
             break
         else:
             raise CounterUnavailable("contention")
-        lock = self._policy.lock_seconds(failures)
+        lock = self._policy.lock_seconds(failure.count)
         if lock:
             self._lock(key, now + lock, now + lock + self._policy.window)
-        return failures
+        return failure
+
+    def _locked(self, record: Any, now: int) -> bool:
+        """Whether `record` (the item as a failure found it) was locked: until its lock's end, or,
+        where the failure that began the lock hasn't written it yet, the end its count implies."""
+        until = _number(record, "locked_until") if "locked_until" in record else 0
+        implied = self._policy.lock_seconds(_number(record, "failures"))
+        return until > now or (implied > 0 and _number(record, "last_failure") + implied > now)
 
     def _lock(self, key: dict[str, Any], until: int, expires: int) -> None:
         with contextlib.suppress(_ConditionFailed):  # its condition failed: nothing to do

@@ -70,6 +70,23 @@ def test_after_n_exhausted_sign_ins_the_username_is_refused_before_its_password(
     assert username not in LOCKED_OUT_MESSAGE
 
 
+def test_sign_ins_opened_at_once_before_a_lock_dont_all_get_their_captchas(username: str, captured_logs: Any) -> None:
+    """An attacker who knows the password opens many sign-ins before any failure is counted:
+    each passes the lock check at its start. Proving the password in each, only the threshold's
+    worth reach a CAPTCHA; the rest are refused as locked, and logged as such."""
+    opened = 3 * THRESHOLD
+    for _ in range(opened):
+        assert define([SRP], username)["challengeName"] == "PASSWORD_VERIFIER"
+    reached = 0
+    for _ in range(opened):
+        try:
+            reached += define([SRP, PASSWORD], username)["challengeName"] == "CUSTOM_CHALLENGE"
+        except SignInLocked:
+            continue
+    assert reached == THRESHOLD
+    assert metrics(captured_logs()).count("LockedOut") == opened - THRESHOLD
+
+
 def test_sign_ins_abandoned_before_their_last_answer_count_too(username: str) -> None:
     """A bot that answers one CAPTCHA wrong and starts again, every time, is still counted."""
     for _ in range(THRESHOLD):

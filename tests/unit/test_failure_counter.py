@@ -55,9 +55,9 @@ def counter(local_aws_endpoint: str, table: str, clock: Clock) -> FailureCounter
 
 def test_locks_after_the_threshold_and_doubles_up_to_the_cap(counter: FailureCounter, clock: Clock) -> None:
     user = "jane@example.com"
-    assert [counter.record_failure(user) for _ in range(2)] == [1, 2]
+    assert [counter.record_failure(user).count for _ in range(2)] == [1, 2]
     assert counter.locked_for(user) == 0
-    assert counter.record_failure(user) == 3
+    assert counter.record_failure(user).count == 3
     assert counter.locked_for(user) == 10  # the first lock: `backoff`
     clock.now += 10
     assert counter.locked_for(user) == 0
@@ -68,12 +68,58 @@ def test_locks_after_the_threshold_and_doubles_up_to_the_cap(counter: FailureCou
     assert counter.locked_for(user) == 35  # 40, capped
 
 
+def test_a_failure_counted_while_a_lock_runs_says_so(counter: FailureCounter, clock: Clock) -> None:
+    """A sign-in started before the lock proves its password during it: Define refuses it."""
+    user = "opened-early@example.com"
+    assert [counter.record_failure(user).locked for _ in range(3)] == [False, False, False]  # the third locks
+    during = counter.record_failure(user)
+    assert (during.count, during.locked) == (4, True)
+    assert counter.locked_for(user) == 20  # counted all the same: the lock doubled
+    clock.now += 20
+    assert counter.record_failure(user).locked is False  # the one sign-in after the lock
+
+
+def test_a_lock_is_seen_before_its_own_write_lands(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    """Between the update that counts the locking failure and the one that writes its lock, a
+    concurrent failure finds the count alone: the lock it implies is running."""
+    client = dynamodb(local_aws_endpoint)
+
+    class LockWriteNotYetLanded:
+        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+            if payload.get("UpdateExpression", "").startswith("SET locked_until"):
+                return {}
+            return client.call(operation, payload)
+
+    slow = FailureCounter(LockWriteNotYetLanded(), table, lambda: KEY, POLICY, clock)
+    user = "between@example.com"
+    for _ in range(3):
+        slow.record_failure(user)
+    plain = FailureCounter(client, table, lambda: KEY, POLICY, clock)
+    assert plain.locked_for(user) == 0  # no lock written
+    assert plain.record_failure(user).locked is True
+
+
+def test_of_fifty_sign_ins_at_once_only_the_threshold_reach_the_captcha(
+    local_aws_endpoint: str, table: str, clock: Clock
+) -> None:
+    """Fifty sign-ins opened before any failure (each passed the lock check at its start), their
+    passwords proved at once: the threshold's worth go on to a CAPTCHA, the rest are refused."""
+
+    def counter() -> FailureCounter:
+        return FailureCounter(dynamodb(local_aws_endpoint), table, lambda: KEY, POLICY, clock)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        failures = list(pool.map(lambda _: counter().record_failure("parallel@example.com"), range(50)))
+    assert sorted(failure.count for failure in failures) == list(range(1, 51))
+    assert sorted(failure.count for failure in failures if not failure.locked) == [1, 2, 3]
+
+
 def test_failures_further_apart_than_the_window_start_again(counter: FailureCounter, clock: Clock) -> None:
     user = "sam@example.com"
     counter.record_failure(user)
     counter.record_failure(user)
     clock.now += POLICY.window + 1
-    assert counter.record_failure(user) == 1
+    assert counter.record_failure(user).count == 1
     assert counter.locked_for(user) == 0
 
 
@@ -82,7 +128,7 @@ def test_the_window_runs_from_the_end_of_a_lock_so_doubling_goes_on(counter: Fai
     for _ in range(3):
         counter.record_failure(user)
     clock.now += 10 + POLICY.window - 1  # lock over, but within a window of its end
-    assert counter.record_failure(user) == 4
+    assert counter.record_failure(user).count == 4
     assert counter.locked_for(user) == 20
 
 
@@ -92,12 +138,12 @@ def test_a_success_resets(counter: FailureCounter) -> None:
         counter.record_failure(user)
     counter.reset(user)
     assert counter.locked_for(user) == 0
-    assert counter.record_failure(user) == 1
+    assert counter.record_failure(user).count == 1
 
 
 def test_usernames_differing_only_in_case_share_a_count(counter: FailureCounter) -> None:
     counter.record_failure("Ana@Example.com")
-    assert counter.record_failure("ana@example.COM") == 2
+    assert counter.record_failure("ana@example.COM").count == 2
 
 
 def test_fifty_concurrent_failures_count_fifty(local_aws_endpoint: str, table: str, clock: Clock) -> None:
@@ -107,9 +153,9 @@ def test_fifty_concurrent_failures_count_fifty(local_aws_endpoint: str, table: s
         return FailureCounter(dynamodb(local_aws_endpoint), table, lambda: KEY, Policy(100, 60, 10, 35), clock)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(lambda _: counter().record_failure("bot-target@example.com"), range(50)))
+        results = list(pool.map(lambda _: counter().record_failure("bot-target@example.com").count, range(50)))
     assert sorted(results) == list(range(1, 51))
-    assert counter().record_failure("bot-target@example.com") == 51
+    assert counter().record_failure("bot-target@example.com").count == 51
 
 
 def test_the_table_holds_no_username_and_expires_its_items(
@@ -122,7 +168,7 @@ def test_the_table_holds_no_username_and_expires_its_items(
     assert int(item["expires_at"]["N"]) > clock.now
     # The same username under another key is another item: the key, not the name, decides.
     other = FailureCounter(counter._client, table, lambda: b"x" * 64, POLICY, clock)
-    assert other.record_failure("private.person@example.com") == 1
+    assert other.record_failure("private.person@example.com").count == 1
 
 
 @pytest.fixture
@@ -189,9 +235,9 @@ def test_a_persons_failure_is_one_request_a_run_of_them_two(local_aws_endpoint: 
             return client.call(operation, payload)
 
     counter = FailureCounter(Counting(), table, lambda: KEY, POLICY, clock)
-    assert counter.record_failure("requests@example.com") == 1
+    assert counter.record_failure("requests@example.com").count == 1
     assert len(updates) == 1
-    assert counter.record_failure("requests@example.com") == 2
+    assert counter.record_failure("requests@example.com").count == 2
     assert len(updates) == 3
 
 
@@ -210,10 +256,11 @@ def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: st
 
     counter = FailureCounter(AnswerLostOnce(), table, lambda: KEY, POLICY, clock)
     user = "retried@example.com"
-    assert [counter.record_failure(user) for _ in range(4)] == [1, 2, 3, 4]
+    failures = [counter.record_failure(user) for _ in range(4)]
+    assert [(failure.count, failure.locked) for failure in failures] == [(1, False), (2, False), (3, False), (4, True)]
     assert counter.locked_for(user) == 20  # as for four failures sent once
     clock.now += POLICY.window + 20 + 1  # stale: a fresh record again
-    assert counter.record_failure(user) == 1
+    assert counter.record_failure(user).count == 1
 
 
 def test_what_happens_between_a_counting_updates_two_sends(local_aws_endpoint: str, table: str, clock: Clock) -> None:
@@ -234,10 +281,10 @@ def test_what_happens_between_a_counting_updates_two_sends(local_aws_endpoint: s
 
     counter = FailureCounter(SomethingBetweenTheSends(), table, lambda: KEY, POLICY, clock)
     plain = FailureCounter(client, table, lambda: KEY, POLICY, clock)
-    assert counter.record_failure(user) == 1
+    assert counter.record_failure(user).count == 1
     meanwhile.append(lambda: plain.reset(user))  # a sign-in succeeds
-    assert counter.record_failure(user) == 1
-    assert counter.record_failure(user) == 2
+    assert counter.record_failure(user).count == 1
+    assert counter.record_failure(user).count == 2
     meanwhile.append(lambda: plain.record_failure(user))  # another sign-in fails
-    assert counter.record_failure(user) == 5  # 3, the other's 4, then this one's resend
-    assert plain.record_failure(user) == 6
+    assert counter.record_failure(user).count == 5  # 3, the other's 4, then this one's resend
+    assert plain.record_failure(user).count == 6
