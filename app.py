@@ -9,10 +9,11 @@ and the values it takes.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,8 +156,19 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     )
 
 
+def check_keys(keys: Iterable[str]) -> None:
+    """A misspelling of one of our keys (`-c maxCaptchaAttemps=5`) is refused, naming the key it
+    resembles: the setting would otherwise keep its default without a word. Any other key
+    (the CDK's own, a fork's) is left alone."""
+    ours = {key.casefold(): key for key in CONTEXT}
+    for key in keys:
+        if key not in CONTEXT and (near := difflib.get_close_matches(key.casefold(), ours, n=1, cutoff=0.8)):
+            raise ContextError(f"context {key} is not a key this app reads: did you mean {ours[near[0]]}?")
+
+
 def build_app(app: cdk.App) -> CaptchaSignInStack:
     """The stack, from the context, with the cdk-nag gate armed. Raises ContextError."""
+    check_keys(app.node.get_all_context())
     stack = build_stack(app, read_settings(app.node.try_get_context))
     arm_nag(app)
     return stack

@@ -316,10 +316,19 @@ def random_password() -> str:
 
 @functools.cache
 def _botocore_session() -> Any:
-    """One session for every client: it parses each service's model once."""
+    """One session for every client: it parses each service's model once. It reads none of the
+    caller's AWS profiles or config files: an AWS_PROFILE naming a profile that isn't there
+    would otherwise stop the demo after its deploy (ProfileNotFound)."""
     import botocore.session
 
-    return botocore.session.get_session()
+    unread = (None, None, None, None)  # (config file key, environment variable, default, converter)
+    return botocore.session.Session(
+        session_vars={
+            "profile": unread,
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        }
+    )
 
 
 def aws_client(service: str, endpoint: str) -> Any:

@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def stop(process: subprocess.Popen[bytes], *, grace: float = 10.0) -> None:
@@ -37,3 +39,15 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int, what: str,
                 return
         time.sleep(0.05)
     raise RuntimeError(f"{what} did not start in time")
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Ctrl-C ignored for the block, then as it was: for a clean-up that a second Ctrl-C would cut
+    short, leaving a traceback and a process or its files behind. (In the main thread, where
+    Python handles signals.)"""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from offline.emulator import DEMO_EMAIL, ROOT, Emulator, deploy_with_user, step
-from offline.processes import stop, wait_until_listening
+from offline.processes import stop, uninterrupted, wait_until_listening
 from signin.cli import Parser
 
 WEB = ROOT / "web"
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     emulator = Emulator(workdir=args.workdir)
     server: subprocess.Popen[bytes] | None = None
     try:
-        step(f"Starting the local AWS emulator on {emulator.endpoint}", started)
-        emulator.start()
+        emulator.start()  # refused here, before anything is said, if another run has the folder
+        step(f"Started the local AWS emulator on {emulator.endpoint}", started)
         emulator.allow_origin(f"http://127.0.0.1:{args.port}")  # this page, and no other
         step("Deploying with the CDK CLI (bootstrap + deploy, ~20 s)", started)
         outputs, password = deploy_with_user(emulator.endpoint, args.workdir)
@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
-        if server is not None:
-            stop(server)
-        if emulator.process is not None:  # not when it was refused before starting
-            emulator.stop()
-            step("Stopped the page's server and the emulator", started)
+        with uninterrupted():  # a second Ctrl-C would cut the clean-up short, with a traceback
+            if server is not None:
+                stop(server)
+            if emulator.process is not None:  # not when it was refused before starting
+                emulator.stop()
+                step("Stopped the page's server and the emulator", started)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Any, NoReturn, TextIO
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from signin import __version__
 from signin.flow import (
@@ -134,7 +134,8 @@ class Parser(argparse.ArgumentParser):
     """argparse's, but a mistake is one line, naming where the help is (`help_hint`)."""
 
     def __init__(self, *args: Any, help_hint: str = "--help", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        # Options spelled out: a typo (--audi) isn't taken for another option (--audio).
+        super().__init__(*args, **{"allow_abbrev": False, **kwargs})
         self.help_hint = help_hint
 
     def error(self, message: str) -> NoReturn:
@@ -497,7 +498,13 @@ def connect(args: argparse.Namespace) -> tuple[Any, str, str]:
     # spent session. Throttling is reported instead (exit code 7).
     config = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=30)
     region = args.region or (pool_region(args.user_pool_id) if args.user_pool_id else None)
-    session = boto3.session.Session(region_name=region)
+    try:
+        session = boto3.session.Session(region_name=region)
+    except ProfileNotFound as error:  # a profile's name is no secret; the user needs it to fix this
+        name = str(error.kwargs.get("profile"))[:64]
+        raise SignInError(
+            ExitCode.CONFIGURATION, f"No AWS profile {name!r} (AWS_PROFILE) in your AWS config."
+        ) from None
     if not session.region_name:
         raise SignInError(ExitCode.CONFIGURATION, "No region: pass --region or set AWS_REGION.")
     if not REGION_PATTERN.fullmatch(session.region_name):

@@ -98,6 +98,23 @@ def test_a_refused_value_ends_main_with_one_line(
     assert err == f"error: context {key}='bogus' is not allowed: {key} takes {cdk_app.CONTEXT[key][1]}\n"
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"), [("maxCaptchaAttemps", "maxCaptchaAttempts"), ("stackname", "stackName"), ("wafs", "waf")]
+)
+def test_a_misspelled_key_ends_main_in_one_line_naming_the_key_meant(
+    key: str, meant: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cdk synth -c maxCaptchaAttemps=5` synthesized with the default of 3, exit code 0."""
+    code, err = main_in_process({**cdk_json_context(), key: "5"}, monkeypatch, capsys)
+    assert code == 2
+    assert err == f"error: context {key} is not a key this app reads: did you mean {meant}?\n"
+
+
+def test_other_keys_are_left_alone() -> None:
+    """The CDK's own (the CLI adds some at synth) and any a fork reads itself."""
+    cdk_app.check_keys([*cdk_json_context(), "aws:cdk:bundling-stacks", "cli-telemetry", "myTeamsOwnSetting"])
+
+
 def test_a_value_the_construct_refuses_also_ends_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from offline import demo, emulator, web
-from offline.emulator import NODE_BIN, Emulator, check_same_python, path_with_pinned_node
+from offline.emulator import NODE_BIN, Emulator, aws_client, aws_environment, check_same_python, path_with_pinned_node
 from signin.project import ROOT
 
 
@@ -36,7 +37,7 @@ def test_a_second_run_in_the_same_folder_is_refused_and_leaves_the_first_alone(
         state = sorted(p.name for p in tmp_path.iterdir())
         assert demo.main(["--workdir", str(tmp_path)]) == 1
         out, said = capsys.readouterr()
-        assert "Stopped" not in out  # it never started
+        assert out == ""  # nothing started, nothing said but the refusal
         refusal = f"Another run is using {tmp_path} (PID {os.getpid()}): end it first, or give this one its own"
         assert said == f"error: {refusal} folder with --workdir.\n"
         assert sorted(p.name for p in tmp_path.iterdir()) == state and captcha.exists()
@@ -165,7 +166,10 @@ def test_make_demo_refuses_a_bad_sign_in_option_before_starting_anything(
     with pytest.raises(SystemExit) as refused:
         demo.main(["--workdir", str(tmp_path), "--no-such-option"])
     assert refused.value.code == 2
-    assert capsys.readouterr().err == "error: unrecognized arguments: --no-such-option (see python -m signin --help)\n"
+    assert (
+        capsys.readouterr().err
+        == "error: unrecognized arguments: --no-such-option (see .venv/bin/python -m signin --help)\n"
+    )
     assert not any(tmp_path.iterdir())
 
 
@@ -179,3 +183,66 @@ def test_make_demo_refuses_its_own_option_without_a_value_in_one_line(
     assert refused.value.code == 2
     said = "error: argument --workdir: expected one argument (see make demo DEMO_ARGS=--help)\n"
     assert capsys.readouterr().err == said
+
+
+@pytest.mark.parametrize(
+    "given",
+    [["--username", "me@example.com"], ["--username=me@example.com"], ["--region=eu-west-1", "--client-id", "x"]],
+)
+def test_make_demo_refuses_what_it_sets_itself_in_one_line(
+    given: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`DEMO_ARGS=--username me@example.com` replaced the demo's user: after the deploy, its
+    password was refused, with nothing to say why."""
+    monkeypatch.setattr(Emulator, "start", lambda self: pytest.fail("the emulator was started"))
+    with pytest.raises(SystemExit) as refused:
+        demo.main(["--workdir", str(tmp_path), *given])
+    assert refused.value.code == 2
+    said = capsys.readouterr().err
+    assert said.startswith("error: --") and said.count("\n") == 1
+    assert "the demo signs in its own user (demo.user@example.com)" in said and said.endswith("DEMO_ARGS=--help)\n")
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("mistyped", ["--audi", "--user=me@example.com"])
+def test_an_option_is_spelled_out_not_guessed(
+    mistyped: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse took `--audi` for `--audio`, and would take a prefix of any option."""
+    monkeypatch.setattr(Emulator, "start", lambda self: pytest.fail("the emulator was started"))
+    with pytest.raises(SystemExit) as refused:
+        demo.main(["--workdir", str(tmp_path), mistyped])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.startswith(f"error: unrecognized arguments: {mistyped} ")
+
+
+def test_the_caller_s_aws_profile_and_config_never_reach_the_emulator_s_clients(
+    local_aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`AWS_PROFILE=nope make demo` deployed, then stopped with ProfileNotFound's traceback."""
+    config = tmp_path / "config"
+    config.write_text("[profile work]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    assert "TableNames" in aws_client("dynamodb", local_aws_endpoint).list_tables()
+    environment = aws_environment(local_aws_endpoint)  # the CDK CLI's and the demo's sign-in CLI's
+    assert "AWS_PROFILE" not in environment and environment["AWS_CONFIG_FILE"] == os.devnull
+
+
+UNINTERRUPTED = """
+import os, signal
+from offline.processes import uninterrupted
+with uninterrupted():
+    os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C, in the middle of the clean-up
+    print("cleaned up", flush=True)
+os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C works again after it
+print("not reached")
+"""
+
+
+def test_a_second_ctrl_c_does_not_cut_the_clean_up_short() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", UNINTERRUPTED], cwd=ROOT, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.stdout == "cleaned up\n"
+    assert result.stderr.rstrip().endswith("KeyboardInterrupt")

@@ -267,6 +267,15 @@ def test_the_environments_region_is_checked(monkeypatch, capsys, region: str | N
     assert code == ExitCode.CONFIGURATION and expected in last
 
 
+def test_a_profile_that_is_not_in_the_config_is_named(monkeypatch, capsys, tmp_path) -> None:
+    """It said "could not reach AWS (ProfileNotFound)", naming neither the setting nor the profile."""
+    (tmp_path / "config").write_text("[profile work]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    code, last = ends(["--client-id", "abc", "--username", "j@e.com", "--stack-name", "X"], capsys)
+    assert (code, last) == (ExitCode.CONFIGURATION, "error: No AWS profile 'nope' (AWS_PROFILE) in your AWS config.")
+
+
 def test_a_malformed_typed_email_is_a_usage_error(monkeypatch, capsys) -> None:
     monkeypatch.setattr("builtins.input", lambda prompt="": "  ")
     assert ends([], capsys) == (
