@@ -9,7 +9,6 @@ and the values it takes.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -156,14 +155,30 @@ def read_settings(get: Callable[[str], Any]) -> Settings:
     )
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein's: the fewest insertions, deletions and substitutions from `a` to `b`. (The
+    standard library has none; difflib's ratio calls a key that extends ours, such as a fork's
+    lockoutWindowSeconds, close to lockoutSeconds.)"""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
 def check_keys(keys: Iterable[str]) -> None:
     """A misspelling of one of our keys (`-c maxCaptchaAttemps=5`) is refused, naming the key it
-    resembles: the setting would otherwise keep its default without a word. Any other key
-    (the CDK's own, a fork's) is left alone."""
-    ours = {key.casefold(): key for key in CONTEXT}
-    for key in keys:
-        if key not in CONTEXT and (near := difflib.get_close_matches(key.casefold(), ours, n=1, cutoff=0.8)):
-            raise ContextError(f"context {key} is not a key this app reads: did you mean {ours[near[0]]}?")
+    resembles: the setting would otherwise keep its default without a word. A misspelling here is
+    the same key in other case, or one or two letters off (one for a key of five letters or
+    fewer), but never a key that starts with one of ours (a fork's lockoutWindowSeconds). Any
+    other key (the CDK's own, a fork's) is left alone."""
+    for key in sorted(set(keys) - set(CONTEXT)):
+        folded = key.casefold()
+        for ours in CONTEXT:
+            extends = folded.startswith(ours.casefold()) and folded != ours.casefold()
+            if not extends and edit_distance(folded, ours.casefold()) <= (1 if len(ours) <= 5 else 2):
+                raise ContextError(f"context {key} is not a key this app reads: did you mean {ours}?")
 
 
 def build_app(app: cdk.App) -> CaptchaSignInStack:

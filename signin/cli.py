@@ -503,7 +503,7 @@ def connect(args: argparse.Namespace) -> tuple[Any, str, str]:
     except ProfileNotFound as error:  # a profile's name is no secret; the user needs it to fix this
         name = str(error.kwargs.get("profile"))[:64]
         raise SignInError(
-            ExitCode.CONFIGURATION, f"No AWS profile {name!r} (AWS_PROFILE) in your AWS config."
+            ExitCode.CONFIGURATION, f"No AWS profile {name!r} (AWS_PROFILE or AWS_DEFAULT_PROFILE) in your AWS config."
         ) from None
     if not session.region_name:
         raise SignInError(ExitCode.CONFIGURATION, "No region: pass --region or set AWS_REGION.")

@@ -20,8 +20,13 @@ Refused while locked: Define checks the lock when a sign-in starts, but a sign-i
 the lock began proves its password later. So the count reports whether a lock was already running
 when it was counted, from the record as the same atomic update found it (ReturnValues ALL_OLD),
 and Define refuses that sign-in. However many sign-ins are opened at once, at most `threshold`
-reach the CAPTCHA before a lock, and one more after each lock ends. A refused sign-in is still
-counted: a longer lock, never a missed failure.
+reach the CAPTCHA before a lock, and one more after each lock ends (`threshold` again only once
+the record is stale). A refused sign-in is still
+counted: a longer lock, never a missed failure. Not covered: a lock whose own write failed (the
+table unreachable for that one call, which refuses that sign-in) is implied by its count only
+while the record is recent, a window after its last failure, though the lock may be longer; and
+Cognito retrying a Define that overran its 5 s counts that failure again (no id in the event
+stays the same across Cognito's retries), so the retry may be refused as locked by its first try.
 
 Sent twice, counted once: the client retries a request whose answer was lost (a timeout, a
 dropped connection), as botocore does, and DynamoDB may have applied the first. Each failure
@@ -143,7 +148,7 @@ class FailureCounter:
                     "UpdateItem",
                     Key=key,
                     UpdateExpression="SET failures = :one, last_failure = :now, expires_at = :exp, mark = :mark "
-                    "REMOVE locked_until",
+                    "REMOVE locked_until, before_failure, before_until",
                     ConditionExpression="attribute_not_exists(pk) OR "
                     "(NOT last_failure > :recent AND NOT locked_until > :recent)",
                     ExpressionAttributeValues=values,
@@ -154,22 +159,24 @@ class FailureCounter:
                     before = self._call(
                         "UpdateItem",
                         Key=key,
-                        UpdateExpression="ADD failures :one SET last_failure = :now, expires_at = :exp, mark = :mark",
+                        # The record's last failure and lock as they were are kept beside the
+                        # count (the right-hand sides are read before the update), for a resend.
+                        UpdateExpression="ADD failures :one SET before_failure = last_failure, "
+                        "before_until = if_not_exists(locked_until, :zero), last_failure = :now, expires_at = :exp, "
+                        "mark = :mark",
                         ConditionExpression="(last_failure > :recent OR locked_until > :recent) AND NOT mark = :mark",
-                        ExpressionAttributeValues=values,
+                        ExpressionAttributeValues={**values, ":zero": {"N": "0"}},
                         ReturnValues="ALL_OLD",
                     ).get("Attributes")
                     failure = Failure(_number(before, "failures") + 1, self._locked(before, now))
                 except _ConditionFailed:
                     # The record went stale or was deleted meanwhile (try again), or carries this
-                    # failure's mark: an earlier send of one of these updates was applied.
+                    # failure's mark: an earlier send of one of these updates was applied, and
+                    # this record is the one it made (a later failure would have marked it).
                     current = self._call("GetItem", Key=key, ConsistentRead=True).get("Item") or {}
                     if current.get("mark") != mark:
                         continue
-                    # The record before it is gone: judged from the record now, whose last failure
-                    # is this one or a later one, as if this failure were its last (stricter).
-                    count = _number(current, "failures")
-                    failure = Failure(count, self._locked({**current, "failures": {"N": str(count - 1)}}, now))
+                    failure = Failure(_number(current, "failures"), self._locked(_as_it_was(current), now))
             break
         else:
             raise CounterUnavailable("contention")
@@ -200,6 +207,18 @@ class FailureCounter:
     def reset(self, username: str) -> None:
         """A successful sign-in: forget this username's failures."""
         self._call("DeleteItem", Key=self._item_key(username))
+
+
+def _as_it_was(record: dict[str, Any]) -> dict[str, Any]:
+    """The record before the failure that made it, from what that failure kept (a fresh record,
+    made by the first update, kept nothing: there was nothing before it)."""
+    if "before_failure" not in record:
+        return {"failures": {"N": "0"}, "last_failure": {"N": "0"}}
+    return {
+        "failures": {"N": str(_number(record, "failures") - 1)},
+        "last_failure": record["before_failure"],
+        "locked_until": record.get("before_until", {"N": "0"}),
+    }
 
 
 def _number(item: Any, name: str) -> int:

@@ -99,7 +99,14 @@ def test_a_refused_value_ends_main_with_one_line(
 
 
 @pytest.mark.parametrize(
-    ("key", "meant"), [("maxCaptchaAttemps", "maxCaptchaAttempts"), ("stackname", "stackName"), ("wafs", "waf")]
+    ("key", "meant"),
+    [
+        ("maxCaptchaAttemps", "maxCaptchaAttempts"),
+        ("stackname", "stackName"),
+        ("lockoutSecond", "lockoutSeconds"),
+        ("wav", "waf"),
+        ("tagret", "target"),
+    ],
 )
 def test_a_misspelled_key_ends_main_in_one_line_naming_the_key_meant(
     key: str, meant: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -113,6 +120,16 @@ def test_a_misspelled_key_ends_main_in_one_line_naming_the_key_meant(
 def test_other_keys_are_left_alone() -> None:
     """The CDK's own (the CLI adds some at synth) and any a fork reads itself."""
     cdk_app.check_keys([*cdk_json_context(), "aws:cdk:bundling-stacks", "cli-telemetry", "myTeamsOwnSetting"])
+    # A fork's own keys beside ours: one that extends ours, or differs by more than a slip.
+    cdk_app.check_keys(["lockoutWindowSeconds", "lockoutMaxSeconds", "captchaSecretKey", "targetEnv", "wafLogging"])
+    cdk_app.check_keys(["threatProtectionMode", "web", "sandboxes"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"), [("", "abc", 3), ("kitten", "sitting", 3), ("waf", "wav", 1), ("same", "same", 0)]
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    assert cdk_app.edit_distance(a, b) == distance == cdk_app.edit_distance(b, a)
 
 
 def test_a_value_the_construct_refuses_also_ends_in_one_line(

@@ -263,6 +263,29 @@ def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: st
     assert counter.record_failure(user).count == 1
 
 
+def test_a_resent_update_judges_the_lock_as_it_was_before_it(local_aws_endpoint: str, table: str, clock: Clock) -> None:
+    """Its answer lost, a counting update's resend finds the record it made: the lock is judged
+    from what it kept of the record before, so the one sign-in after a lock goes on."""
+    client = dynamodb(local_aws_endpoint)
+
+    class AnswerLostOnce:
+        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+            if operation == "UpdateItem":
+                with contextlib.suppress(ServiceError):
+                    client.call(operation, payload)
+            return client.call(operation, payload)
+
+    counter = FailureCounter(AnswerLostOnce(), table, lambda: KEY, POLICY, clock)
+    user = "waited@example.com"
+    for _ in range(3):
+        counter.record_failure(user)
+    clock.now += 10  # the lock is over
+    after = counter.record_failure(user)
+    assert (after.count, after.locked) == (4, False)
+    during = counter.record_failure(user)  # the lock that one began is running
+    assert (during.count, during.locked) == (5, True)
+
+
 def test_what_happens_between_a_counting_updates_two_sends(local_aws_endpoint: str, table: str, clock: Clock) -> None:
     """A success deleting the record: the resend's condition fails without this failure's mark in
     the record, so it is counted again, from one, never taken as counted. Another failure marking

@@ -273,7 +273,10 @@ def test_a_profile_that_is_not_in_the_config_is_named(monkeypatch, capsys, tmp_p
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_PROFILE", "nope")
     code, last = ends(["--client-id", "abc", "--username", "j@e.com", "--stack-name", "X"], capsys)
-    assert (code, last) == (ExitCode.CONFIGURATION, "error: No AWS profile 'nope' (AWS_PROFILE) in your AWS config.")
+    assert (code, last) == (
+        ExitCode.CONFIGURATION,
+        "error: No AWS profile 'nope' (AWS_PROFILE or AWS_DEFAULT_PROFILE) in your AWS config.",
+    )
 
 
 def test_a_malformed_typed_email_is_a_usage_error(monkeypatch, capsys) -> None:
