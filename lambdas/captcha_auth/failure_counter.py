@@ -21,12 +21,12 @@ the lock began proves its password later. So the count reports whether a lock wa
 when it was counted, from the record as the same atomic update found it (ReturnValues ALL_OLD),
 and Define refuses that sign-in. However many sign-ins are opened at once, at most `threshold`
 reach the CAPTCHA before a lock, and one more after each lock ends (`threshold` again only once
-the record is stale). A refused sign-in is still
-counted: a longer lock, never a missed failure. Not covered: a lock whose own write failed (the
-table unreachable for that one call, which refuses that sign-in) is implied by its count only
-while the record is recent, a window after its last failure, though the lock may be longer; and
-Cognito retrying a Define that overran its 5 s counts that failure again (no id in the event
-stays the same across Cognito's retries), so the retry may be refused as locked by its first try.
+the record is stale). A refused sign-in is still counted: a longer lock, never a missed failure.
+Not covered: a lock whose own write failed (the table unreachable for that one call, which
+refuses that sign-in) is implied by its count only while the record is recent, a window after
+its last failure, though the lock may be longer; and Cognito retrying a Define that overran its
+5 s counts that failure again (no id in the event stays the same across Cognito's retries), so
+the retry may be refused as locked by its first try.
 
 Sent twice, counted once: the client retries a request whose answer was lost (a timeout, a
 dropped connection), as botocore does, and DynamoDB may have applied the first. Each failure
