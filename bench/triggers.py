@@ -49,9 +49,14 @@ class Case:
     event: str
     client_metadata: dict[str, str] | None
     check: Check
+    # A new user for each event: a person's sign-in, as the failure counter sees it (one user's
+    # sign-ins, call after call, would be a bot's run of failures, then a lock).
+    new_user: bool = False
 
     def event_json(self) -> str:
         event = json.loads(event_text(self.event))
+        if self.new_user:
+            event["userName"] = event["request"]["userAttributes"]["sub"] = str(uuid.uuid4())
         if self.client_metadata is not None:
             event["request"]["clientMetadata"] = {**event["request"].get("clientMetadata", {}), **self.client_metadata}
         return json.dumps(event)
@@ -75,6 +80,7 @@ DEFINE = Case(
     "define_auth_challenge",
     None,
     lambda r: _response(r).get("challengeName") == "CUSTOM_CHALLENGE",
+    new_user=True,
 )
 CREATE_IMAGE = Case(
     "create_image",

@@ -5,6 +5,8 @@ How fast anything is, is never judged: a slow machine must not fail the suite.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import resource
 import subprocess
@@ -18,6 +20,8 @@ from bench.common import ROOT
 from bench.run import SMOKE, STRENGTH_SCRIPT, captcha_strength_section
 from bench.size import size_section
 from bench.synth import REAPER, suite_section, whole_suite_section
+from bench.triggers import DEFINE, _handler
+from offline.lambda_context import LocalLambdaContext
 from tests.bench.tables import all_positive, row
 
 # The offline suite takes ~40 s by itself; the smoke run times one small test file against the
@@ -120,3 +124,11 @@ def test_the_make_test_runs_cpu_counts_processes_that_outlive_their_parent() -> 
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         assert code == 3  # the command's own exit code
         assert ((usage.ru_utime + usage.ru_stime - before) >= 0.5) == counted, wrapper
+
+
+def test_defines_fixture_is_a_new_persons_sign_in_each_time() -> None:
+    """The cold starts time Define's fixture more times than the lockout's threshold: one user
+    throughout was a bot's run of failures (two requests, then a lock write), then refused."""
+    handler = _handler(DEFINE)
+    for _ in range(int(os.environ["LOCKOUT_AFTER_FAILURES"]) + 1):
+        assert DEFINE.check(handler(json.loads(DEFINE.event_json()), LocalLambdaContext()))
