@@ -241,20 +241,25 @@ def test_a_persons_failure_is_one_request_a_run_of_them_two(local_aws_endpoint: 
     assert len(updates) == 3
 
 
+class AnswerLostOnce:
+    """Define's client, but every update is sent twice and the second answer kept, as when the
+    first answer was lost: DynamoDB applied it (or its condition failed), unseen."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if operation == "UpdateItem":
+            with contextlib.suppress(ServiceError):
+                self.client.call(operation, payload)
+        return self.client.call(operation, payload)
+
+
 def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: str, clock: Clock) -> None:
     """The client sends a request again when its answer was lost (a timeout, a dropped
     connection), and DynamoDB may have applied the first. Here every update is applied twice, the
     second answer kept: still one failure each, from a fresh record and along a run of them."""
-    client = dynamodb(local_aws_endpoint)
-
-    class AnswerLostOnce:
-        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-            if operation == "UpdateItem":
-                with contextlib.suppress(ServiceError):  # applied, or its condition failed: unseen
-                    client.call(operation, payload)
-            return client.call(operation, payload)
-
-    counter = FailureCounter(AnswerLostOnce(), table, lambda: KEY, POLICY, clock)
+    counter = FailureCounter(AnswerLostOnce(dynamodb(local_aws_endpoint)), table, lambda: KEY, POLICY, clock)
     user = "retried@example.com"
     failures = [counter.record_failure(user) for _ in range(4)]
     assert [(failure.count, failure.locked) for failure in failures] == [(1, False), (2, False), (3, False), (4, True)]
@@ -266,16 +271,7 @@ def test_an_update_sent_twice_is_counted_once(local_aws_endpoint: str, table: st
 def test_a_resent_update_judges_the_lock_as_it_was_before_it(local_aws_endpoint: str, table: str, clock: Clock) -> None:
     """Its answer lost, a counting update's resend finds the record it made: the lock is judged
     from what it kept of the record before, so the one sign-in after a lock goes on."""
-    client = dynamodb(local_aws_endpoint)
-
-    class AnswerLostOnce:
-        def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
-            if operation == "UpdateItem":
-                with contextlib.suppress(ServiceError):
-                    client.call(operation, payload)
-            return client.call(operation, payload)
-
-    counter = FailureCounter(AnswerLostOnce(), table, lambda: KEY, POLICY, clock)
+    counter = FailureCounter(AnswerLostOnce(dynamodb(local_aws_endpoint)), table, lambda: KEY, POLICY, clock)
     user = "waited@example.com"
     for _ in range(3):
         counter.record_failure(user)
