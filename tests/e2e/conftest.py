@@ -27,7 +27,7 @@ def _stacks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     record = shared_record(request.config)
     if record is None:
         variants = ["main"]
-        if _needed(request.session, "lockout_deployment") or _needed(request.session, "abandoning_user"):
+        if any(_needed(request.session, name) for name in ("lockout_deployment", "abandoning_user", "parallel_user")):
             variants.append("lockout")
         standin_url = None
         if _needed(request.session, "provider_deployment"):
@@ -63,6 +63,12 @@ def lockout_deployment(_stacks: dict[str, Any]) -> Deployment:
 def abandoning_user(_stacks: dict[str, Any]) -> Deployment:
     """The lockout stack with another user: one test's lock can't decide another's."""
     return _user(_stacks, "lockout", "abandoning.user")
+
+
+@pytest.fixture(scope="session")
+def parallel_user(_stacks: dict[str, Any]) -> Deployment:
+    """The lockout stack with a third user, whose sign-ins a bot opens all at once."""
+    return _user(_stacks, "lockout", "parallel.user")
 
 
 @dataclass

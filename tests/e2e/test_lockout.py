@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+from pycognito.aws_srp import AWSSRP
 
-from signin.flow import MESSAGES, Captcha, ExitCode, SignInError, Tokens, sign_in
+from signin.flow import LOCKED_OUT_MARKER, MESSAGES, Captcha, ExitCode, SignInError, Tokens, sign_in
 from tests.e2e.deployment import LOCKOUT_CONTEXT, Deployment
 from tests.e2e.terminal import StartTerminal, cli_args, cli_environment
 
@@ -106,3 +110,45 @@ def test_sign_ins_abandoned_at_the_captcha_count_and_lock_too(abandoning_user: D
     assert refused.value.code == ExitCode.LOCKED_OUT
     wait_out_the_lock(locked_at)
     assert attempt(abandoning_user, answer="right").id_token
+
+
+def test_sign_ins_opened_at_once_before_a_lock_dont_all_reach_the_captcha(parallel_user: Deployment) -> None:
+    """A bot with the password opens sign-ins before any failure is counted, so each passes the
+    lock check at its start, then proves the password in all of them at once: through Cognito
+    (the emulator's) and the deployed Define, only the threshold's worth get a CAPTCHA."""
+    assert attempt(parallel_user, answer="right").id_token  # the triggers warm, the count at zero
+    idp = parallel_user.client("cognito-idp")
+    opened = FAILURES + 2
+    proofs = []
+    for _ in range(opened):  # each SRP step computed before any is sent
+        srp = AWSSRP(
+            username=parallel_user.email,
+            password=parallel_user.password,
+            pool_id=parallel_user.pool_id,
+            client_id=parallel_user.client_id,
+            client=idp,
+        )
+        auth = {**srp.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
+        started = idp.initiate_auth(ClientId=parallel_user.client_id, AuthFlow="CUSTOM_AUTH", AuthParameters=auth)
+        assert started["ChallengeName"] == "PASSWORD_VERIFIER"
+        proofs.append((started["Session"], srp.process_challenge(started["ChallengeParameters"], auth)))
+
+    def prove(proof: tuple[str, dict[str, Any]]) -> str:
+        session, responses = proof
+        try:
+            return str(
+                idp.respond_to_auth_challenge(
+                    ClientId=parallel_user.client_id,
+                    ChallengeName="PASSWORD_VERIFIER",
+                    Session=session,
+                    ChallengeResponses=responses,
+                )["ChallengeName"]
+            )
+        except ClientError as error:
+            return "locked" if LOCKED_OUT_MARKER in error.response["Error"]["Message"] else str(error)
+
+    started_at = time.time()
+    with ThreadPoolExecutor(opened) as pool:
+        outcomes = list(pool.map(prove, proofs))
+    took = f"the {opened} took {time.time() - started_at:.1f} s; the lock lasts {BACKOFF} s"
+    assert sorted(outcomes) == ["CUSTOM_CHALLENGE"] * FAILURES + ["locked"] * (opened - FAILURES), took
