@@ -9,10 +9,13 @@ stopped, by its PID, when the demo ends (including Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO, Any
 
 from offline.emulator import DEMO_EMAIL, REGION, ROOT, Emulator, aws_environment, deploy_with_user, step
 from offline.processes import uninterrupted
@@ -46,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
         help_hint=".venv/bin/python -m signin --help",
     )
 
+    if reads_nothing(sys.stdin):  # said now, not after a deploy that can't be answered
+        print(
+            "error: the demo asks you for the CAPTCHA's answer, and its input is closed or /dev/null: "
+            "run it on a terminal.",
+            file=sys.stderr,
+        )
+        return 1
+
     started = time.monotonic()
     emulator = Emulator(workdir=args.workdir)
     try:
@@ -77,6 +88,19 @@ def main(argv: list[str] | None = None) -> int:
             if emulator.process is not None:  # not when it was refused before starting
                 emulator.stop()
                 step("Stopped the emulator", started)
+
+
+def reads_nothing(stream: IO[Any] | None) -> bool:
+    """Whether `stream` is closed or /dev/null, where no answer can come from. A pipe or a file
+    may hold one (scripts pipe answers in); a stream without a descriptor can't be told apart."""
+    if stream is None:
+        return True
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))
+    except io.UnsupportedOperation:  # no descriptor to look at
+        return False
+    except (OSError, ValueError):  # its descriptor, or the stream, closed
+        return True
 
 
 def _signin_args(endpoint: str, outputs: dict[str, str], args: argparse.Namespace, extra: list[str]) -> list[str]:

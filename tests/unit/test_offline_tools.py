@@ -246,3 +246,26 @@ def test_a_second_ctrl_c_does_not_cut_the_clean_up_short() -> None:
     )
     assert result.stdout == "cleaned up\n"
     assert result.stderr.rstrip().endswith("KeyboardInterrupt")
+
+
+def test_a_demo_with_no_input_to_answer_from_stops_before_starting_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make demo </dev/null` deployed (15-40 s), then said the input had ended at the prompt."""
+    monkeypatch.setattr(Emulator, "start", lambda self: pytest.fail("the emulator was started"))
+    with open(os.devnull) as nothing:
+        monkeypatch.setattr(sys, "stdin", nothing)
+        assert demo.main(["--workdir", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: the demo asks you for the CAPTCHA's answer") and err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_what_the_demo_takes_for_no_input(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    (tmp_path / "answers").write_text("ABCDE\n")
+    with open(os.devnull) as nothing, os.fdopen(read) as pipe, (tmp_path / "answers").open() as file:
+        assert demo.reads_nothing(None) and demo.reads_nothing(nothing)
+        assert not demo.reads_nothing(pipe) and not demo.reads_nothing(file)  # an answer may come
+    os.close(write)
+    assert demo.reads_nothing(nothing)  # closed
