@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from pycognito.aws_srp import AWSSRP
 
 from offline.emulator import REGION, Emulator
 from offline.inspector import pending_answer
@@ -45,6 +46,16 @@ class Deployment:
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
+
+    def start_sign_in(self, idp: Any) -> tuple[dict[str, Any], dict[str, str]]:
+        """InitiateAuth (CUSTOM_AUTH, SRP_A) for this user, as the clients start a sign-in:
+        Cognito's response, and the PASSWORD_VERIFIER step's responses computed from it (SRP)."""
+        srp = AWSSRP(
+            username=self.email, password=self.password, pool_id=self.pool_id, client_id=self.client_id, client=idp
+        )
+        auth = {**srp.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
+        response = idp.initiate_auth(ClientId=self.client_id, AuthFlow="CUSTOM_AUTH", AuthParameters=auth)
+        return response, srp.process_challenge(response["ChallengeParameters"], auth)
 
     def pending_answer(self) -> str:
         """Play the human: the answer of this user's pending CAPTCHA, from the emulator's state."""

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from pycognito.aws_srp import AWSSRP
 
 from signin.flow import LOCKED_OUT_MARKER, MESSAGES, Captcha, ExitCode, SignInError, Tokens, sign_in
 from tests.e2e.deployment import LOCKOUT_CONTEXT, Deployment
@@ -121,17 +120,9 @@ def test_sign_ins_opened_at_once_before_a_lock_dont_all_reach_the_captcha(parall
     opened = FAILURES + 2
     proofs = []
     for _ in range(opened):  # each SRP step computed before any is sent
-        srp = AWSSRP(
-            username=parallel_user.email,
-            password=parallel_user.password,
-            pool_id=parallel_user.pool_id,
-            client_id=parallel_user.client_id,
-            client=idp,
-        )
-        auth = {**srp.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
-        started = idp.initiate_auth(ClientId=parallel_user.client_id, AuthFlow="CUSTOM_AUTH", AuthParameters=auth)
+        started, proof = parallel_user.start_sign_in(idp)
         assert started["ChallengeName"] == "PASSWORD_VERIFIER"
-        proofs.append((started["Session"], srp.process_challenge(started["ChallengeParameters"], auth)))
+        proofs.append((started["Session"], proof))
 
     def prove(proof: tuple[str, dict[str, Any]]) -> str:
         session, responses = proof

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
-from pycognito.aws_srp import AWSSRP
 
 from offline.captcha_standin import standin_token
 from tests.e2e.deployment import TURNSTILE_TEST_SITE_KEY, Deployment
@@ -21,20 +20,12 @@ def sign_in_with(deployment: Deployment, **claims: object) -> tuple[dict, dict[s
     """One sign-in, as the web page makes it (SRP, then the provider round answered with a
     token), the token a stand-in one carrying `claims`. Returns (the last response, the round)."""
     idp = deployment.client("cognito-idp")
-    srp = AWSSRP(
-        username=deployment.email,
-        password=deployment.password,
-        pool_id=deployment.pool_id,
-        client_id=deployment.client_id,
-        client=idp,
-    )
-    auth = {**srp.get_auth_params(), "CHALLENGE_NAME": "SRP_A"}
-    response = idp.initiate_auth(ClientId=deployment.client_id, AuthFlow="CUSTOM_AUTH", AuthParameters=auth)
+    started, proof = deployment.start_sign_in(idp)
     response = idp.respond_to_auth_challenge(
         ClientId=deployment.client_id,
         ChallengeName="PASSWORD_VERIFIER",
-        Session=response["Session"],
-        ChallengeResponses=srp.process_challenge(response["ChallengeParameters"], auth),
+        Session=started["Session"],
+        ChallengeResponses=proof,
         ClientMetadata={"platform": "web"},
     )
     parameters = response["ChallengeParameters"]
