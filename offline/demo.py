@@ -96,7 +96,11 @@ def reads_nothing(stream: IO[Any] | None) -> bool:
     if stream is None:
         return True
     try:
-        return os.path.samestat(os.fstat(stream.fileno()), os.stat(os.devnull))
+        devnull = os.stat(os.devnull)
+    except OSError:  # no /dev/null to compare with: nothing to say
+        return False
+    try:
+        return os.path.samestat(os.fstat(stream.fileno()), devnull)
     except io.UnsupportedOperation:  # no descriptor to look at
         return False
     except (OSError, ValueError):  # its descriptor, or the stream, closed

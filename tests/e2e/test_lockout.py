@@ -115,14 +115,19 @@ def test_sign_ins_opened_at_once_before_a_lock_dont_all_reach_the_captcha(parall
     """A bot with the password opens sign-ins before any failure is counted, so each passes the
     lock check at its start, then proves the password in all of them at once: through Cognito
     (the emulator's) and the deployed Define, only the threshold's worth get a CAPTCHA."""
-    assert attempt(parallel_user, answer="right").id_token  # the triggers warm, the count at zero
-    idp = parallel_user.client("cognito-idp")
+    assert attempt(parallel_user, answer="right").id_token  # the count at zero
+    idp = parallel_user.client("cognito-idp")  # botocore's clients are safe to share between threads
     opened = FAILURES + 2
-    proofs = []
-    for _ in range(opened):  # each SRP step computed before any is sent
+
+    def start(_: int) -> tuple[str, dict[str, Any]]:
         started, proof = parallel_user.start_sign_in(idp)
         assert started["ChallengeName"] == "PASSWORD_VERIFIER"
-        proofs.append((started["Session"], proof))
+        return started["Session"], proof
+
+    # Opened at once, as a bot would: the emulator starts a Define worker for each call at once, so
+    # the counts below meet warm workers and land together, well inside the lock.
+    with ThreadPoolExecutor(opened) as pool:
+        proofs = list(pool.map(start, range(opened)))
 
     def prove(proof: tuple[str, dict[str, Any]]) -> str:
         session, responses = proof

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ import pytest
 from offline import demo, emulator, web
 from offline.emulator import NODE_BIN, Emulator, aws_client, aws_environment, check_same_python, path_with_pinned_node
 from signin.project import ROOT
+
+
+@pytest.fixture
+def input_from_a_pipe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo's input a pipe, where an answer may come. What a test's own input is depends on
+    how pytest runs (/dev/null in xdist's workers and with -s), and the demo refuses /dev/null first."""
+    read, write = os.pipe()
+    with os.fdopen(read) as pipe:
+        monkeypatch.setattr(sys, "stdin", pipe)
+        yield
+    os.close(write)
 
 
 def test_the_emulator_leaves_only_its_log_and_its_unlocked_claim_behind(tmp_path: Path) -> None:
@@ -24,6 +36,7 @@ def test_the_emulator_leaves_only_its_log_and_its_unlocked_claim_behind(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lock", "ministack.log"]
 
 
+@pytest.mark.usefixtures("input_from_a_pipe")
 def test_a_second_run_in_the_same_folder_is_refused_and_leaves_the_first_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,6 +84,7 @@ def test_the_emulators_python_is_this_ones() -> None:
     ],
     ids=["older", "other-abi", "broken"],
 )
+@pytest.mark.usefixtures("input_from_a_pipe")
 def test_an_emulator_on_another_python_is_refused_before_it_starts(
     stand_in: str, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
