@@ -176,8 +176,11 @@ def check_keys(keys: Iterable[str]) -> None:
     for key in sorted(set(keys) - set(CONTEXT)):
         folded = key.casefold()
         for ours in CONTEXT:
+            allowed = 1 if len(ours) <= 5 else 2
+            if abs(len(key) - len(ours)) > allowed:  # at least that many edits: skip the count (~0.25 s a synth)
+                continue
             extends = folded.startswith(ours.casefold()) and folded != ours.casefold()
-            if not extends and edit_distance(folded, ours.casefold()) <= (1 if len(ours) <= 5 else 2):
+            if not extends and edit_distance(folded, ours.casefold()) <= allowed:
                 raise ContextError(f"context {key} is not a key this app reads: did you mean {ours}?")
 
 
